@@ -1,0 +1,78 @@
+"""One typed settings object, read from LONGDOC_* environment variables (nested with "__").
+
+Settings are built once at the edge (CLI, app factory, Celery app) and passed in; nothing reads the
+environment anywhere else. Secrets are `SecretStr` so they never print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LimitSettings(BaseModel):
+    max_upload_bytes: int = Field(512 * 1024 * 1024, description="Largest accepted upload (413 above it).")
+    max_extracted_chars: int = Field(200_000_000, description="Extraction stops with an error above this.")
+    max_pdf_pages: int = Field(20_000, description="PDFs with more pages are refused.")
+    max_archive_ratio: int = Field(200, description="Largest decompressed/compressed ratio for .gz/.docx.")
+    max_decompressed_bytes: int = Field(4 * 1024**3, description="Largest decompressed size of an archive.")
+    extract_timeout_s: float = Field(300.0, description="Wall-clock limit for extracting one document.")
+    extract_memory_mb: int = Field(2048, description="Address-space limit of the extraction subprocess.")
+    max_question_chars: int = Field(20_000, description="Longest accepted question.")
+    max_documents_per_job: int = Field(200, description="Most documents one job may name.")
+    max_json_body_bytes: int = Field(1024 * 1024, description="Largest JSON request body.")
+
+
+class ModelSettings(BaseModel):
+    provider_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL, e.g. https://api.minimax.io/v1. Unset = offline engine."
+    )
+    api_key: SecretStr | None = Field(None, description="Bearer key of the provider. Never logged.")
+    default_model: str = Field("MiniMax-M1", description="Model used when a job names none.")
+    catalog_path: Path | None = Field(None, description="Extra model catalog (TOML) merged over the built-in one.")
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = Field(300.0, description="Longest silence between two streamed chunks.")
+    total_deadline_s: float = Field(1800.0, description="Total time budget of one model call incl. retries.")
+    max_attempts: int = Field(4, description="Attempts per model call (1 = no retry).")
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    default_max_output_tokens: int = Field(8192, description="Output budget reserved when a job sets none.")
+
+
+class WorkerSettings(BaseModel):
+    concurrency: int = 2
+    soft_time_limit_s: int = Field(2400, description="Job tasks get SoftTimeLimitExceeded after this.")
+    hard_time_limit_s: int = Field(2700, description="Job task processes are killed after this.")
+    visibility_timeout_s: int = Field(
+        7200, description="Redis redelivery timeout; must exceed the hard limit plus queueing time."
+    )
+    max_job_attempts: int = Field(3, description="Deliveries of one job before it is failed (poison guard).")
+    max_tasks_per_child: int = 100
+
+
+class Settings(BaseSettings):
+    """Everything configurable about longdoc. Environment: LONGDOC_<NAME>, nested LONGDOC_<SECTION>__<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="LONGDOC_", env_nested_delimiter="__", extra="ignore")
+
+    redis_url: str | None = Field(
+        None, description="Redis for broker, job state and results. Unset: `longdoc demo/up` embed one."
+    )
+    key_prefix: str = Field("longdoc", description="Prefix of every Redis key this service writes.")
+    storage_dir: Path = Field(Path(".longdoc/store"), description="Blobs and extracted text live here.")
+    result_ttl_s: int = Field(7 * 24 * 3600, description="How long job states and results are kept.")
+    api_base_url: str = Field("http://127.0.0.1:8000", description="Where CLI client commands find the API.")
+    debug: bool = False
+    limits: LimitSettings = LimitSettings()
+    model: ModelSettings = ModelSettings()
+    worker: WorkerSettings = WorkerSettings()
+
+    def effective_redis_url(self) -> str:
+        return self.redis_url or "redis://127.0.0.1:6379/0"
+
+    @property
+    def online(self) -> bool:
+        """True when a real model provider is configured."""
+        return bool(self.model.provider_base_url)

@@ -1,0 +1,1 @@
+"""Model engines: the OpenAI-compatible provider client and the built-in offline engine."""

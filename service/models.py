@@ -1,0 +1,306 @@
+"""Value objects passed between the stages upload -> store -> extract -> pack -> model -> result.
+
+Pydantic models are the ones that travel as JSON (Redis records, API bodies); plain dataclasses stay in
+process. Offsets are Python string (code point) offsets into the extracted text.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DocumentKind = Literal["pdf", "docx", "text", "log"]
+DocumentStatus = Literal["uploaded", "extracting", "ready", "failed"]
+JobType = Literal["summarize", "qa"]
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+OverflowPolicy = Literal["error", "truncate"]
+CitationStatus = Literal["verified", "approximate", "not_found"]
+
+TERMINAL_JOB_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- extraction
+
+
+@dataclass
+class ExtractedText:
+    """Text of one document plus the anchors that map offsets back to pages and lines.
+
+    `page_starts[i]` is the offset where page i+1 begins (empty for unpaged formats). Lines are the
+    '\\n'-separated lines of `text`; for text and log files they match the file's own line numbers.
+    """
+
+    text: str
+    kind: DocumentKind
+    page_starts: list[int] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    _line_starts: list[int] | None = field(default=None, repr=False)
+
+    @property
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            starts = [0]
+            find = self.text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    @property
+    def line_count(self) -> int:
+        count = len(self.line_starts)
+        return count - 1 if self.text.endswith("\n") else count
+
+    @property
+    def page_count(self) -> int:
+        return len(self.page_starts)
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page containing `offset`, or None for unpaged text."""
+        if not self.page_starts:
+            return None
+        return max(1, bisect.bisect_right(self.page_starts, offset))
+
+    def line_at(self, offset: int) -> int:
+        """1-based line containing `offset`."""
+        return max(1, bisect.bisect_right(self.line_starts, offset))
+
+    def page_span(self, page: int) -> tuple[int, int]:
+        """Character range [start, end) of a 1-based page."""
+        start = self.page_starts[page - 1]
+        end = self.page_starts[page] if page < len(self.page_starts) else len(self.text)
+        return start, end
+
+    def line_span(self, first: int, last: int) -> tuple[int, int]:
+        """Character range [start, end) of 1-based lines first..last inclusive."""
+        starts = self.line_starts
+        first = min(max(first, 1), len(starts))
+        last = min(max(last, first), len(starts))
+        end = starts[last] - 1 if last < len(starts) else len(self.text)
+        return starts[first - 1], max(end, starts[first - 1])
+
+
+# ---------------------------------------------------------------- stored records
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ContentRecord(BaseModel):
+    """Extraction state of one distinct blob (keyed by sha256): shared by every upload of the same bytes."""
+
+    sha256: str
+    kind: DocumentKind
+    media_type: str
+    status: DocumentStatus = "uploaded"
+    error: ErrorInfo | None = None
+    pages: int | None = None
+    lines: int | None = None
+    chars: int | None = None
+    tokens: int | None = None
+    token_method: str | None = None
+    encoding: str | None = None
+    extracted_at: datetime | None = None
+
+
+class DocumentRecord(BaseModel):
+    """One upload: a name and an owner pointing at a content blob."""
+
+    id: str
+    tenant: str = "default"
+    name: str
+    media_type: str
+    kind: DocumentKind
+    size: int
+    sha256: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# ---------------------------------------------------------------- jobs
+
+
+class JobOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_output_tokens: int | None = Field(None, ge=1, le=200_000, description="Output budget to reserve.")
+    overflow: OverflowPolicy = Field("error", description="What to do when documents exceed the window.")
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    include_reasoning: bool = Field(False, description="Return the model's reasoning in the result.")
+    summary_sentences: int = Field(8, ge=1, le=50, description="Offline engine: sentences per summary.")
+    max_citations: int = Field(8, ge=1, le=100)
+
+
+class JobSpec(BaseModel):
+    """What a client asks for. Unknown fields are refused so typos do not silently change a job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: JobType
+    document_ids: list[str] = Field(min_length=1)
+    question: str | None = None
+    questions: list[str] | None = None
+    model: str | None = None
+    options: JobOptions = Field(default_factory=JobOptions)
+
+    def all_questions(self) -> list[str]:
+        found = [q for q in ([self.question] if self.question else []) + (self.questions or []) if q.strip()]
+        return found
+
+
+class Progress(BaseModel):
+    stage: str = "queued"
+    percent: float = 0.0
+    output_tokens: int = 0
+    message: str | None = None
+
+
+class JobEvent(BaseModel):
+    at: datetime = Field(default_factory=utcnow)
+    event: str
+    detail: str | None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+    total_tokens: int = 0
+    estimated: bool = Field(False, description="True when counted by us, not reported by the provider.")
+
+
+class DocumentBudget(BaseModel):
+    document_id: str
+    name: str
+    kind: DocumentKind
+    chars: int
+    tokens: int
+    truncated: dict[str, Any] | None = Field(None, description="What was cut, when overflow=truncate cut it.")
+
+
+class PackManifest(BaseModel):
+    model: str
+    window: int
+    reserved_output: int
+    safety_margin: int
+    instruction_tokens: int
+    document_tokens: int
+    total_tokens: int
+    remaining: int
+    token_method: str
+    token_error: str
+    overflow_policy: OverflowPolicy
+    documents: list[DocumentBudget]
+    truncated: bool = False
+    neutralized_markup: int = Field(0, description="Delimiter look-alikes defused inside documents.")
+
+
+class Citation(BaseModel):
+    document_id: str
+    document_name: str | None = None
+    quote: str
+    page: int | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+    status: CitationStatus = "verified"
+    closest_match: str | None = None
+
+
+class AnswerItem(BaseModel):
+    question: str | None
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class JobResult(BaseModel):
+    engine: str
+    model: str
+    answer: str
+    answers: list[AnswerItem] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    reasoning: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    manifest: PackManifest | None = None
+    finish_reason: str | None = None
+    facts: dict[str, Any] = Field(default_factory=dict, description="Structured findings (offline engine).")
+    unverified_citations: int = 0
+
+
+class JobState(BaseModel):
+    id: str
+    tenant: str = "default"
+    status: JobStatus = "queued"
+    spec: JobSpec
+    progress: Progress = Field(default_factory=Progress)
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = 0
+    history: list[JobEvent] = Field(default_factory=list)
+    result: JobResult | None = None
+    error: ErrorInfo | None = None
+
+
+# ---------------------------------------------------------------- engine boundary
+
+
+@dataclass
+class CorpusDocument:
+    """A ready document as the packer and engines see it."""
+
+    id: str
+    name: str
+    kind: DocumentKind
+    extracted: ExtractedText
+
+
+@dataclass
+class PackedPrompt:
+    system: str
+    user: str
+    manifest: PackManifest
+    documents: list[CorpusDocument]
+    questions: list[str]
+    job_type: JobType
+
+
+@dataclass
+class RawCitation:
+    """A citation as an engine states it, before verification against the source."""
+
+    document_id: str
+    quote: str
+    page: int | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+
+
+@dataclass
+class EngineAnswer:
+    question: str | None
+    answer: str
+    citations: list[RawCitation] = field(default_factory=list)
+
+
+@dataclass
+class EngineOutput:
+    engine: str
+    model: str
+    answers: list[EngineAnswer]
+    reasoning: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    finish_reason: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
