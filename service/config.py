@@ -39,6 +39,7 @@ class ModelSettings(BaseModel):
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
     default_max_output_tokens: int = Field(8192, description="Output budget reserved when a job sets none.")
+    tokenizer_path: Path | None = Field(None, description="A tokenizer.json for exact token counts.")
 
 
 class WorkerSettings(BaseModel):

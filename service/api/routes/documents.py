@@ -1,0 +1,81 @@
+"""/v1/documents: upload (streamed), describe, list, read text, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from service import documents
+from service.api.deps import QueueDep, ServicesDep, TenantDep
+from service.api.schemas import DocumentList, DocumentOut, TextSlice
+from service.api.upload import receive_file
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DocumentOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_document(request: Request, services: ServicesDep, queue: QueueDep, tenant: TenantDep) -> Any:
+    """Upload one file as multipart field `file`. It is streamed to storage (bounded memory) and hashed;
+    extraction runs on a worker. Identical bytes are stored and extracted once."""
+    limit = services.settings.limits.max_upload_bytes
+    filename, writer = await receive_file(request, services.blobs, limit)
+    accepted = documents.accept_upload(services, writer, documents.safe_filename(filename), tenant)
+    if accepted.needs_extraction:
+        queue.submit_extraction(accepted.document.sha256)
+    return documents.describe(services, accepted.document)
+
+
+@router.get("", response_model=DocumentList)
+def list_documents(
+    services: ServicesDep,
+    tenant: TenantDep,
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
+) -> Any:
+    total, docs = services.records.list_documents(tenant, offset, limit)
+    return {"total": total, "items": [documents.describe(services, d) for d in docs]}
+
+
+@router.get("/{document_id}", response_model=DocumentOut)
+def get_document(document_id: str, services: ServicesDep, tenant: TenantDep) -> Any:
+    return documents.describe(services, services.records.get_document(document_id, tenant))
+
+
+@router.get("/{document_id}/text", response_model=TextSlice)
+def get_document_text(
+    document_id: str,
+    services: ServicesDep,
+    tenant: TenantDep,
+    offset: int = Query(0, ge=0, description="Character offset."),
+    limit: int = Query(100_000, ge=1, le=5_000_000, description="Characters to return."),
+    page: int | None = Query(None, ge=1, description="Return exactly this page (PDF/DOCX)."),
+    line_start: int | None = Query(None, ge=1, description="Return lines line_start..line_end."),
+    line_end: int | None = Query(None, ge=1),
+) -> Any:
+    doc = services.records.get_document(document_id, tenant)
+    return documents.read_text(services, doc, offset, limit, page, line_start, line_end)
+
+
+@router.delete("/{document_id}", status_code=204)
+def delete_document(document_id: str, services: ServicesDep, tenant: TenantDep) -> Response:
+    documents.delete(services, services.records.get_document(document_id, tenant))
+    return Response(status_code=204)

@@ -1,0 +1,46 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from service.api.deps import QueueDep, ServicesDep
+
+router = APIRouter(tags=["health"])
+_WORKER_CACHE: dict[str, float] = {"at": 0.0, "count": 0.0}
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(services: ServicesDep, queue: QueueDep) -> Any:
+    """Redis answers and at least one worker replies to a ping."""
+    checks: dict[str, Any] = {}
+    try:
+        checks["redis"] = bool(services.records.r.ping())
+    except Exception as exc:  # any failure to reach Redis means not ready
+        checks["redis"] = False
+        checks["redis_error"] = type(exc).__name__
+    workers = 0
+    if checks["redis"]:
+        now = time.monotonic()
+        if now - _WORKER_CACHE["at"] > 2.0 or not _WORKER_CACHE["count"]:
+            _WORKER_CACHE["count"] = float(queue.workers_alive(1.0))
+            _WORKER_CACHE["at"] = now
+        workers = int(_WORKER_CACHE["count"])
+    checks["workers"] = workers
+    ready = bool(checks["redis"]) and workers > 0
+    body = {"status": "ready" if ready else "not_ready", "checks": checks, "engine": _engine(services)}
+    return JSONResponse(body, status_code=200 if ready else 503, headers=None if ready else {"Retry-After": "2"})
+
+
+def _engine(services: ServicesDep) -> str:
+    return "llm" if services.settings.online else "offline"

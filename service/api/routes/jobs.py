@@ -1,0 +1,39 @@
+"""/v1/jobs: submit (202), read, list, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from service import jobs
+from service.api.deps import QueueDep, ServicesDep, TenantDep
+from service.api.schemas import JobAccepted, JobList, JobOut
+from service.models import JobSpec
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+@router.post("", status_code=202, response_model=JobAccepted)
+def create_job(spec: JobSpec, services: ServicesDep, queue: QueueDep, tenant: TenantDep) -> Any:
+    """Queue a summarize or qa job over ready (or still extracting) documents."""
+    job = jobs.submit(services, queue, spec, tenant)
+    return {"id": job.id, "status": job.status, "created_at": job.created_at}
+
+
+@router.get("", response_model=JobList)
+def list_jobs(
+    services: ServicesDep, tenant: TenantDep, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+) -> Any:
+    total, items = services.records.list_jobs(tenant, offset, limit)
+    return {"total": total, "items": items}
+
+
+@router.get("/{job_id}", response_model=JobOut)
+def get_job(job_id: str, services: ServicesDep, tenant: TenantDep) -> Any:
+    return services.records.get_job(job_id, tenant)
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut)
+def cancel_job(job_id: str, services: ServicesDep, queue: QueueDep, tenant: TenantDep) -> Any:
+    return jobs.cancel(services, queue, job_id, tenant)

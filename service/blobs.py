@@ -1,0 +1,155 @@
+"""Uploaded bytes and extracted text on disk, addressed by the sha256 of the upload.
+
+Uploads stream into a temporary file on the same volume while their hash is computed, then are renamed
+into place atomically, so a reader never sees a partial blob and identical bytes are stored once.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from array import array
+from pathlib import Path
+from typing import Any
+
+from service.errors import PayloadTooLarge, ServiceUnavailable
+from service.models import ExtractedText
+
+
+class StorageFull(ServiceUnavailable):
+    code = "storage_full"
+    retryable = False
+
+
+class BlobWriter:
+    """Receives an upload chunk by chunk: bounded memory, size limit enforced as bytes arrive."""
+
+    def __init__(self, store: BlobStore, max_bytes: int):
+        self._store = store
+        self._max = max_bytes
+        self.tmp_path = store.root / "tmp" / f"{uuid.uuid4().hex}.part"
+        self.tmp_path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.tmp_path, "wb")  # noqa: SIM115 - closed in finish()/abort()
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self.head = b""  # first bytes, for content sniffing
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self._max:
+            self.abort()
+            raise PayloadTooLarge(
+                f"upload exceeds the limit of {self._max:,} bytes",
+                details={"limit_bytes": self._max},
+            )
+        if len(self.head) < 8192:
+            self.head += chunk[: 8192 - len(self.head)]
+        self._hash.update(chunk)
+        try:
+            self._file.write(chunk)
+        except OSError as exc:
+            self.abort()
+            if exc.errno == errno.ENOSPC:
+                raise StorageFull("storage is full; the upload was discarded") from exc
+            raise
+
+    def finish(self) -> str:
+        """Close and fsync; returns the sha256. The file stays at `tmp_path` until `commit`."""
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            self.abort()
+            if exc.errno == errno.ENOSPC:
+                raise StorageFull("storage is full; the upload was discarded") from exc
+            raise
+        self._file.close()
+        return self._hash.hexdigest()
+
+    def commit(self, sha256: str) -> Path:
+        """Move the finished upload into place (dropping it if those bytes are already stored)."""
+        final = self._store.blob_path(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            self.tmp_path.unlink(missing_ok=True)
+        else:
+            os.replace(self.tmp_path, final)
+        return final
+
+    def abort(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        self.tmp_path.unlink(missing_ok=True)
+
+
+class BlobStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def writer(self, max_bytes: int) -> BlobWriter:
+        return BlobWriter(self, max_bytes)
+
+    def blob_path(self, sha256: str) -> Path:
+        return self.root / "blobs" / sha256[:2] / sha256
+
+    def _text_base(self, sha256: str) -> Path:
+        return self.root / "text" / sha256[:2] / sha256
+
+    def has_text(self, sha256: str) -> bool:
+        return self._text_base(sha256).with_suffix(".json").exists()
+
+    def save_text(self, sha256: str, extracted: ExtractedText) -> None:
+        """Write text, line index and anchors; the .json lands last so its presence means complete."""
+        base = self._text_base(sha256)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _atomic_write(base.with_suffix(".txt"), extracted.text.encode("utf-8"))
+            _atomic_write(base.with_suffix(".lines"), array("q", extracted.line_starts).tobytes())
+            meta: dict[str, Any] = {
+                "kind": extracted.kind,
+                "page_starts": extracted.page_starts,
+                "meta": extracted.meta,
+            }
+            _atomic_write(base.with_suffix(".json"), json.dumps(meta).encode())
+        except OSError as exc:
+            self.delete_text(sha256)
+            if exc.errno == errno.ENOSPC:
+                raise StorageFull("storage is full while saving extracted text") from exc
+            raise
+
+    def load_text(self, sha256: str) -> ExtractedText:
+        base = self._text_base(sha256)
+        meta = json.loads(base.with_suffix(".json").read_text())
+        text = base.with_suffix(".txt").read_bytes().decode("utf-8")
+        lines = array("q")
+        lines.frombytes(base.with_suffix(".lines").read_bytes())
+        extracted = ExtractedText(text=text, kind=meta["kind"], page_starts=meta["page_starts"], meta=meta["meta"])
+        extracted._line_starts = lines.tolist()
+        return extracted
+
+    def delete_text(self, sha256: str) -> None:
+        base = self._text_base(sha256)
+        for suffix in (".json", ".txt", ".lines"):
+            base.with_suffix(suffix).unlink(missing_ok=True)
+
+    def delete_blob(self, sha256: str) -> None:
+        self.blob_path(sha256).unlink(missing_ok=True)
+        self.delete_text(sha256)
+
+    def clean_tmp(self) -> None:
+        shutil.rmtree(self.root / "tmp", ignore_errors=True)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + f".{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,154 @@
+"""The `longdoc` command: run the service (serve, worker, up), the offline demo, and API client commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from service.config import Settings
+
+app = typer.Typer(help="longdoc: ask long-context models about whole documents and log archives.", no_args_is_help=True)
+console = Console()
+
+ApiOpt = Annotated[str | None, typer.Option("--api", help="API base URL (default: LONGDOC_API_BASE_URL).")]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Run the HTTP API (needs Redis: LONGDOC_REDIS_URL)."""
+    import uvicorn
+
+    from service.main import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    queues: Annotated[str, typer.Option(help="Queues to consume.")] = "longdoc.jobs,longdoc.extract",
+) -> None:
+    """Run a Celery worker for extraction and jobs (needs Redis: LONGDOC_REDIS_URL)."""
+    from workers.celery_app import app as celery_app
+
+    settings = Settings()
+    celery_app.worker_main(
+        [
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={concurrency or settings.worker.concurrency}",
+            f"--queues={queues}",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+@app.command()
+def up(port: Annotated[int, typer.Option(help="API port.")] = 8000) -> None:
+    """Run everything locally: Redis (embedded unless configured), one worker and the API."""
+    from service.local_stack import LocalStack, wait_forever
+
+    with LocalStack(Settings(), port=port) as stack:
+        console.print(f"longdoc API on [bold]{stack.api_url}[/] (Redis: {stack.redis_source}); Ctrl-C stops")
+        try:
+            wait_forever()
+        except KeyboardInterrupt:
+            console.print("stopping")
+
+
+@app.command()
+def demo(
+    docs: Annotated[Path, typer.Option(help="Folder of documents to analyse.")] = Path("sample_docs"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print raw results as JSON.")] = False,
+) -> None:
+    """The main job, offline by default: upload sample_docs/, summarise the contract, ask the log."""
+    from service.demo import run_demo
+
+    sys.exit(run_demo(Settings(), docs, console, as_json))
+
+
+@app.command()
+def upload(files: list[Path], api: ApiOpt = None, wait: bool = True) -> None:
+    """Upload files; with --wait (default) until extracted."""
+    client = _client(api)
+    for path in files:
+        doc = client.upload(path)
+        if wait:
+            doc = client.wait_document(doc["id"])
+        console.print_json(json.dumps(doc))
+
+
+@app.command()
+def ask(
+    question: str,
+    doc: Annotated[list[str], typer.Option("--doc", "-d", help="Document id (repeatable).")],
+    model: Annotated[str | None, typer.Option(help="Model id from the catalog.")] = None,
+    api: ApiOpt = None,
+) -> None:
+    """Ask a question over documents and print the answer with citations."""
+    _run_job({"type": "qa", "document_ids": doc, "question": question, "model": model}, api)
+
+
+@app.command()
+def summarize(
+    doc: Annotated[list[str], typer.Argument(help="Document ids.")],
+    model: Annotated[str | None, typer.Option(help="Model id from the catalog.")] = None,
+    api: ApiOpt = None,
+) -> None:
+    """Summarise documents and print the summary with citations."""
+    _run_job({"type": "summarize", "document_ids": doc, "model": model}, api)
+
+
+@app.command()
+def job(job_id: str, api: ApiOpt = None) -> None:
+    """Show a job as JSON."""
+    console.print_json(json.dumps(_client(api).job(job_id)))
+
+
+@app.command()
+def cancel(job_id: str, api: ApiOpt = None) -> None:
+    """Cancel a queued or running job."""
+    console.print_json(json.dumps(_client(api).cancel(job_id)))
+
+
+def _client(api: str | None) -> Any:
+    from service.client import LongdocClient
+
+    return LongdocClient(api or Settings().api_base_url)
+
+
+def _run_job(spec: dict[str, Any], api: str | None) -> None:
+    from service.render import print_job
+
+    client = _client(api)
+    spec = {k: v for k, v in spec.items() if v is not None}
+    started = time.monotonic()
+    with console.status("running…") as status:
+
+        def show(body: dict[str, Any]) -> None:
+            p = body.get("progress") or {}
+            status.update(f"{body.get('status')} · {p.get('stage')} {p.get('percent', 0):.0f}%")
+
+        result = client.wait_job(client.submit(spec)["id"], on_poll=show)
+    print_job(console, result, time.monotonic() - started)
+    if result["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

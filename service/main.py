@@ -1,0 +1,39 @@
+"""create_app(settings): the FastAPI application, with its services built from settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api.errors import install_error_handlers
+from service.api.routes import documents, health, jobs
+from service.config import Settings
+from service.pipeline import Services, build_services
+from service.queue import JobQueue
+
+
+def create_app(
+    settings: Settings | None = None, services: Services | None = None, queue: JobQueue | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = services or build_services(settings)
+        app.state.queue = queue or JobQueue(settings)
+        yield
+        app.state.queue.close()
+
+    app = FastAPI(
+        title="longdoc",
+        version="0.1.0",
+        summary="Whole-document analysis with long-context models: upload, extract, pack, ask.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(documents.router)
+    app.include_router(jobs.router)
+    return app

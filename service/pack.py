@@ -1,0 +1,229 @@
+"""The packer: whole documents into one prompt for one model window, with an exact budget manifest.
+
+Pure functions, no I/O. Documents come first (so providers' prefix caches can serve repeated questions
+over the same corpus), the task and questions last. Each document is delimited with its id, name and
+anchors: pages as `<page number="N">` elements, text and log lines prefixed `N| ` so the model can cite
+them. Document text is untrusted: look-alikes of our delimiters inside it are defused.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from dataclasses import dataclass
+
+from service.errors import ContextOverflow
+from service.llm.prompts import system_prompt, task_block
+from service.models import (
+    CorpusDocument,
+    DocumentBudget,
+    JobType,
+    OverflowPolicy,
+    PackedPrompt,
+    PackManifest,
+)
+from service.tokens import MESSAGE_OVERHEAD_TOKENS, TokenCounter
+
+_DELIMITER_LOOKALIKE = re.compile(r"<(/?\s*(?:documents?|page)\b)", re.IGNORECASE)
+_LINES_PER_UNIT = 500
+
+
+@dataclass(frozen=True)
+class Budget:
+    model: str
+    window: int
+    reserved_output: int
+
+
+@dataclass
+class _Unit:
+    """A slice of a rendered document that truncation keeps or drops whole: a page or a block of lines."""
+
+    text: str
+    tokens: int
+    first: int  # first page or line number
+    last: int
+
+
+@dataclass
+class _RenderedDoc:
+    doc: CorpusDocument
+    head: str
+    tail: str
+    frame_tokens: int
+    units: list[_Unit]
+    kept: int  # number of units kept
+
+    @property
+    def tokens(self) -> int:
+        return self.frame_tokens + sum(u.tokens for u in self.units[: self.kept])
+
+    def text(self) -> str:
+        return self.head + "".join(u.text for u in self.units[: self.kept]) + self.tail
+
+
+def defuse(text: str) -> tuple[str, int]:
+    """Neutralise delimiter look-alikes in untrusted text; returns the text and how many were found."""
+    count = 0
+
+    def repl(match: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return "\u2039" + match.group(1)  # a single left angle quote is not our delimiter
+
+    return _DELIMITER_LOOKALIKE.sub(repl, text), count
+
+
+def _render(doc: CorpusDocument, counter: TokenCounter) -> tuple[_RenderedDoc, int]:
+    ex = doc.extracted
+    body, defused = defuse(ex.text)
+    anchor = f'pages="{ex.page_count}"' if ex.page_starts else f'lines="{ex.line_count}"'
+    head = (
+        f'<document id="{doc.id}" name="{html.escape(doc.name, quote=True)}" kind="{doc.kind}" {anchor}>\n'
+    )
+    tail = "</document>\n"
+    units: list[_Unit] = []
+    if ex.page_starts:
+        bounds = [*ex.page_starts, len(ex.text)]
+        # Defusing only inserts a character per match, so slice the defused body per page afresh.
+        for number in range(1, len(ex.page_starts) + 1):
+            page_text, _ = defuse(ex.text[bounds[number - 1] : bounds[number]])
+            text = f'<page number="{number}">\n{page_text.rstrip(chr(10))}\n</page>\n'
+            units.append(_Unit(text, counter.count(text), number, number))
+    else:
+        lines = body.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        for start in range(0, len(lines), _LINES_PER_UNIT):
+            block = lines[start : start + _LINES_PER_UNIT]
+            text = "".join(f"{start + i + 1}| {line}\n" for i, line in enumerate(block))
+            units.append(_Unit(text, counter.count(text), start + 1, start + len(block)))
+    frame = counter.count(head) + counter.count(tail)
+    return _RenderedDoc(doc, head, tail, frame, units, len(units)), defused
+
+
+def _cut_description(rendered: _RenderedDoc) -> dict[str, object] | None:
+    if rendered.kept == len(rendered.units):
+        return None
+    unit_name = "pages" if rendered.doc.extracted.page_starts else "lines"
+    total = rendered.units[-1].last if rendered.units else 0
+    kept_to = rendered.units[rendered.kept - 1].last if rendered.kept else 0
+    return {
+        "unit": unit_name,
+        "kept": f"1-{kept_to}" if kept_to else "none",
+        "dropped": f"{kept_to + 1}-{total}",
+        "kept_count": kept_to,
+        "total_count": total,
+        "dropped_tokens": sum(u.tokens for u in rendered.units[rendered.kept :]),
+    }
+
+
+def _truncate(docs: list[_RenderedDoc], over: int) -> int:
+    """Drop trailing units, largest document first, until `over` tokens are gone. Returns what is left over."""
+    while over > 0:
+        candidates = [d for d in docs if d.kept > 0]
+        if not candidates:
+            return over
+        largest = max(candidates, key=lambda d: d.tokens)
+        target = max(largest.frame_tokens, largest.tokens - over)
+        while largest.kept > 0 and largest.tokens > target:
+            largest.kept -= 1
+            over -= largest.units[largest.kept].tokens
+    return max(over, 0)
+
+
+def pack(
+    documents: list[CorpusDocument],
+    job_type: JobType,
+    questions: list[str],
+    budget: Budget,
+    counter: TokenCounter,
+    overflow: OverflowPolicy = "error",
+) -> PackedPrompt:
+    """Fit the documents whole into `budget`; fail with the numbers, or cut and say exactly what."""
+    system = system_prompt(job_type)
+    task = task_block(job_type, questions)
+    instruction_tokens = counter.count(system) + counter.count(task) + 2 * MESSAGE_OVERHEAD_TOKENS + 4
+    rendered: list[_RenderedDoc] = []
+    defused_total = 0
+    for doc in documents:
+        r, defused = _render(doc, counter)
+        rendered.append(r)
+        defused_total += defused
+
+    def totals() -> tuple[int, int, int]:
+        doc_tokens = sum(r.tokens for r in rendered)
+        total = instruction_tokens + doc_tokens
+        margin = math.ceil(total * counter.expected_error)
+        return doc_tokens, total, margin
+
+    doc_tokens, total, margin = totals()
+    available = budget.window - budget.reserved_output
+    over = total + margin - available
+    if over > 0:
+        if overflow != "truncate":
+            raise overflow_error(budget, total, margin, instruction_tokens, doc_tokens)
+        # Shrinking the prompt shrinks its margin too; cut a little extra so one pass suffices.
+        left = _truncate(rendered, math.ceil(over / (1 + counter.expected_error)) + 1)
+        doc_tokens, total, margin = totals()
+        if left > 0 or total + margin > available:
+            raise overflow_error(budget, total, margin, instruction_tokens, doc_tokens)
+
+    manifest = PackManifest(
+        model=budget.model,
+        window=budget.window,
+        reserved_output=budget.reserved_output,
+        safety_margin=margin,
+        instruction_tokens=instruction_tokens,
+        document_tokens=doc_tokens,
+        total_tokens=total,
+        remaining=available - total - margin,
+        token_method=counter.method,
+        token_error=f"+-{counter.expected_error:.0%}",
+        overflow_policy=overflow,
+        documents=[
+            DocumentBudget(
+                document_id=r.doc.id,
+                name=r.doc.name,
+                kind=r.doc.kind,
+                chars=len(r.doc.extracted.text),
+                tokens=r.tokens,
+                truncated=_cut_description(r),
+            )
+            for r in rendered
+        ],
+        truncated=any(r.kept < len(r.units) for r in rendered),
+        neutralized_markup=defused_total,
+    )
+    user = "<documents>\n" + "".join(r.text() for r in rendered) + "</documents>\n\n" + task
+    return PackedPrompt(system, user, manifest, documents, questions, job_type)
+
+
+def overflow_error(budget: Budget, total: int, margin: int, instructions: int, docs: int) -> ContextOverflow:
+    available = budget.window - budget.reserved_output
+    return ContextOverflow(
+        f"The documents need about {total:,} tokens (+{margin:,} safety margin) but {budget.model} has "
+        f"{available:,} input tokens left after reserving {budget.reserved_output:,} for the output "
+        f"(window {budget.window:,}). Choose fewer documents, a larger-window model, or options.overflow.",
+        details={
+            "model": budget.model,
+            "window": budget.window,
+            "reserved_output": budget.reserved_output,
+            "prompt_tokens": total,
+            "document_tokens": docs,
+            "instruction_tokens": instructions,
+            "safety_margin": margin,
+            "available": available,
+            "over_by": total + margin - available,
+        },
+    )
+
+
+def precheck(document_tokens: list[int], budget: Budget, expected_error: float) -> None:
+    """Cheap check at submit time from stored per-document counts; the worker packs exactly later."""
+    docs = sum(document_tokens)
+    total = docs + 600 + 40 * len(document_tokens)  # instructions and frames, roughly
+    margin = math.ceil(total * expected_error)
+    if total + margin > budget.window - budget.reserved_output:
+        raise overflow_error(budget, total, margin, 600, docs)

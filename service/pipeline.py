@@ -1,0 +1,297 @@
+"""The only module that composes store -> extract -> pack -> model -> result. No Celery, no FastAPI.
+
+Both entry points are idempotent, because Celery delivers at least once (acks_late): extraction of
+content that is already ready does nothing, and a job that is finished, cancelled or running elsewhere
+(per-job lock) is left alone. Attempts are counted in the job record so a poison job ends as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+
+from service.blobs import BlobStore
+from service.citations import verify_all
+from service.config import Settings
+from service.errors import BadRequest, ExtractionFailed, JobCancelled, LongdocError
+from service.extract import extract_isolated
+from service.llm.base import Engine
+from service.llm.catalog import Catalog, load_catalog
+from service.models import (
+    TERMINAL_JOB_STATUSES,
+    AnswerItem,
+    Citation,
+    ContentRecord,
+    CorpusDocument,
+    ErrorInfo,
+    JobEvent,
+    JobResult,
+    JobState,
+    utcnow,
+)
+from service.pack import Budget, pack
+from service.records import Records
+from service.redis_conn import connect
+from service.tokens import TokenCounter, make_counter
+
+log = logging.getLogger("longdoc.pipeline")
+
+OFFLINE_MODEL = "offline"
+
+
+@dataclass
+class Services:
+    """What the stages need, built once per process from settings."""
+
+    settings: Settings
+    records: Records
+    blobs: BlobStore
+
+    @cached_property
+    def counter(self) -> TokenCounter:
+        return make_counter(self.settings.model.tokenizer_path)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return load_catalog(self.settings.model.catalog_path)
+
+    def engine_for(self, model: str | None) -> Engine:
+        if not self.settings.online or model == OFFLINE_MODEL:
+            from service.llm.offline import OfflineEngine
+
+            return OfflineEngine()
+        from service.llm.openai_compat import OpenAICompatEngine
+
+        return OpenAICompatEngine(self.settings.model, self.catalog)
+
+    def budget_for(self, model: str | None, max_output: int | None) -> Budget:
+        name = model if model and model != OFFLINE_MODEL else self.settings.model.default_model
+        info = self.catalog.get(name)
+        reserved = max_output or min(self.settings.model.default_max_output_tokens, info.max_output)
+        if reserved > info.max_output:
+            raise BadRequest(
+                f"options.max_output_tokens={reserved:,} exceeds {info.id}'s maximum output of {info.max_output:,}",
+                code="max_output_too_large",
+            )
+        return Budget(model=info.id, window=info.context_window, reserved_output=reserved)
+
+
+def build_services(settings: Settings) -> Services:
+    records = Records(connect(settings.effective_redis_url()), settings.key_prefix, settings.result_ttl_s)
+    return Services(settings, records, BlobStore(settings.storage_dir))
+
+
+# ---------------------------------------------------------------- extraction
+
+
+def extract_content(services: Services, sha256: str) -> ContentRecord | None:
+    records, blobs = services.records, services.blobs
+    content = records.get_content(sha256)
+    if content is None:  # every document with these bytes was deleted meanwhile
+        return None
+    if content.status == "ready" and blobs.has_text(sha256):
+        return content
+    content.status, content.error = "extracting", None
+    records.put_content(content)
+    try:
+        extracted = extract_isolated(blobs.blob_path(sha256), content.kind, services.settings.limits)
+        blobs.save_text(sha256, extracted)
+    except LongdocError as exc:
+        log.info("extraction of %s failed: %s", sha256[:12], exc.code)
+        content.status = "failed"
+        content.error = ErrorInfo(code=exc.code, message=exc.message, details=exc.details)
+        records.put_content(content)
+        return content
+    content.status = "ready"
+    content.pages = extracted.page_count or None
+    content.lines = extracted.line_count
+    content.chars = len(extracted.text)
+    content.tokens = services.counter.count(extracted.text)
+    content.token_method = services.counter.method
+    content.encoding = extracted.meta.get("encoding")
+    content.extracted_at = utcnow()
+    records.put_content(content)
+    return content
+
+
+# ---------------------------------------------------------------- jobs
+
+
+class JobHooks:
+    """Progress and cancellation for a running job, throttled so Redis sees a few writes a second."""
+
+    def __init__(self, records: Records, job_id: str, min_interval_s: float = 0.5):
+        self.records = records
+        self.job_id = job_id
+        self.min_interval_s = min_interval_s
+        self._last_write = 0.0
+        self._last_check = 0.0
+        self._cancelled = False
+
+    def progress(self, stage: str, percent: float, output_tokens: int = 0) -> None:
+        now = time.monotonic()
+        if now - self._last_write < self.min_interval_s and stage == "generating":
+            return
+        self._last_write = now
+
+        def change(job: JobState) -> JobState | None:
+            if job.status != "running":
+                return None
+            job.progress.stage, job.progress.percent = stage, round(min(max(percent, 0.0), 100.0), 1)
+            job.progress.output_tokens = max(job.progress.output_tokens, output_tokens)
+            return job
+
+        self.records.update_job(self.job_id, change)
+
+    def cancelled(self) -> bool:
+        now = time.monotonic()
+        if not self._cancelled and now - self._last_check >= 0.2:
+            self._last_check = now
+            self._cancelled = self.records.cancel_requested(self.job_id)
+        return self._cancelled
+
+
+def _event(job: JobState, event: str, detail: str | None = None) -> None:
+    job.history.append(JobEvent(event=event, detail=detail))
+
+
+def _start(services: Services, job_id: str) -> JobState | None:
+    """Move a job to running and count the attempt; None when there is nothing (more) to do."""
+    max_attempts = services.settings.worker.max_job_attempts
+
+    def change(job: JobState) -> JobState | None:
+        if job.status in TERMINAL_JOB_STATUSES:
+            return None
+        job.attempts += 1
+        if job.attempts > max_attempts:
+            job.status, job.finished_at = "failed", utcnow()
+            job.error = ErrorInfo(
+                code="too_many_attempts",
+                message=f"the job was started {max_attempts} times without finishing (a worker died each time)",
+            )
+            _event(job, "failed", "too_many_attempts")
+            return job
+        _event(job, "started" if job.attempts == 1 else "retried", f"attempt {job.attempts}")
+        job.status, job.started_at = "running", utcnow()
+        job.progress.stage, job.progress.percent = "starting", 1.0
+        return job
+
+    job = services.records.update_job(job_id, change)
+    return job if job.status == "running" else None
+
+
+def _finish(services: Services, job_id: str, result: JobResult | None, error: LongdocError | None) -> JobState:
+    def change(job: JobState) -> JobState | None:
+        if job.status in TERMINAL_JOB_STATUSES:  # cancelled while we worked: keep that
+            return None
+        job.finished_at = utcnow()
+        if isinstance(error, JobCancelled):
+            job.status = "cancelled"
+            _event(job, "cancelled")
+        elif error is not None:
+            job.status = "failed"
+            job.error = ErrorInfo(code=error.code, message=error.message, details=error.details)
+            _event(job, "failed", error.code)
+        else:
+            job.status, job.result = "succeeded", result
+            job.progress.stage, job.progress.percent = "done", 100.0
+            _event(job, "succeeded")
+        return job
+
+    return services.records.update_job(job_id, change)
+
+
+def _wait_for_documents(services: Services, job: JobState, hooks: JobHooks) -> list[CorpusDocument]:
+    """Load the job's documents, waiting while any is still being extracted."""
+    records = services.records
+    deadline = time.monotonic() + services.settings.limits.extract_timeout_s + 120
+    docs = [records.get_document(doc_id, job.tenant) for doc_id in job.spec.document_ids]
+    while True:
+        contents = [records.get_content(d.sha256) for d in docs]
+        for doc, content in zip(docs, contents, strict=True):
+            if content is None or content.status == "failed":
+                reason = content.error.message if content and content.error else "its content is gone"
+                raise ExtractionFailed(
+                    f"document {doc.id} ({doc.name}) could not be extracted: {reason}",
+                    code="document_failed",
+                    details={"document_id": doc.id},
+                )
+        if all(c is not None and c.status == "ready" for c in contents):
+            break
+        if hooks.cancelled():
+            raise JobCancelled("cancelled while waiting for documents")
+        if time.monotonic() > deadline:
+            raise ExtractionFailed("documents were not extracted in time", code="document_timeout")
+        hooks.progress("waiting_for_documents", 2.0)
+        time.sleep(0.25)
+    return [
+        CorpusDocument(d.id, d.name, d.kind, services.blobs.load_text(d.sha256)) for d in docs
+    ]
+
+
+def _result(services: Services, job: JobState, hooks: JobHooks) -> JobResult:
+    spec = job.spec
+    corpus = _wait_for_documents(services, job, hooks)
+    hooks.progress("packing", 5.0)
+    budget = services.budget_for(spec.model, spec.options.max_output_tokens)
+    prompt = pack(corpus, spec.type, spec.all_questions(), budget, services.counter, spec.options.overflow)
+    if hooks.cancelled():
+        raise JobCancelled("cancelled before generation")
+    hooks.progress("generating", 15.0)
+    output = services.engine_for(spec.model).run(prompt, spec, hooks)
+    hooks.progress("verifying", 95.0)
+    by_id = {d.id: d for d in corpus}
+    answers = [
+        AnswerItem(question=a.question, answer=a.answer, citations=verify_all(a.citations, by_id))
+        for a in output.answers
+    ]
+    citations: list[Citation] = [c for a in answers for c in a.citations]
+    if not answers or not any(a.answer.strip() for a in answers):
+        raise LongdocError("the engine returned an empty answer", code="empty_answer")
+    answer_text = (
+        answers[0].answer
+        if len(answers) == 1
+        else "\n\n".join(f"**Q: {a.question}**\n\n{a.answer}" for a in answers)
+    )
+    return JobResult(
+        engine=output.engine,
+        model=output.model,
+        answer=answer_text,
+        answers=answers,
+        citations=citations,
+        reasoning=output.reasoning if spec.options.include_reasoning else None,
+        usage=output.usage,
+        manifest=prompt.manifest,
+        finish_reason=output.finish_reason,
+        facts=output.facts,
+        unverified_citations=sum(1 for c in citations if c.status != "verified"),
+    )
+
+
+def run_job(services: Services, job_id: str) -> JobState:
+    """Run one job to a terminal state. Safe to call again for the same job (redelivery)."""
+    records = services.records
+    owner = uuid.uuid4().hex
+    lock_ttl = services.settings.worker.hard_time_limit_s + 60
+    if not records.acquire_lock(f"job:{job_id}", owner, lock_ttl):
+        log.info("job %s is already running elsewhere; leaving it", job_id)
+        return records.get_job(job_id)
+    try:
+        job = _start(services, job_id)
+        if job is None:
+            return records.get_job(job_id)
+        hooks = JobHooks(records, job_id)
+        try:
+            result = _result(services, job, hooks)
+        except LongdocError as exc:
+            return _finish(services, job_id, None, exc)
+        except Exception as exc:  # a bug or a time limit must still end the job, with a reason
+            log.exception("job %s crashed", job_id)
+            code = "timeout" if type(exc).__name__ == "SoftTimeLimitExceeded" else "internal_error"
+            return _finish(services, job_id, None, LongdocError(f"{type(exc).__name__}: {exc}", code=code))
+        return _finish(services, job_id, result, None)
+    finally:
+        records.release_lock(f"job:{job_id}", owner)
