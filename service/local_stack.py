@@ -19,6 +19,7 @@ import uvicorn
 from service.config import Settings
 from service.main import create_app
 from service.redis_conn import EmbeddedRedis, free_port, reachable
+from service.settings_env import PREFIX, to_env
 
 
 class LocalStack:
@@ -50,8 +51,9 @@ class LocalStack:
         if not (self.settings.redis_url and reachable(self.settings.redis_url)):
             self.embedded = EmbeddedRedis().start()
             self.settings = self.settings.model_copy(update={"redis_url": self.embedded.url})
-        env = dict(os.environ, LONGDOC_REDIS_URL=self.settings.effective_redis_url())
-        env["LONGDOC_STORAGE_DIR"] = str(Path(self.settings.storage_dir).resolve())
+        self.settings = self.settings.model_copy(update={"storage_dir": Path(self.settings.storage_dir).resolve()})
+        env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
+        env.update(to_env(self.settings))
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.worker = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "worker", "--concurrency", str(self.worker_concurrency)],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -113,7 +112,3 @@ class EmbeddedRedis:
     ) -> None:
         self.stop()
 
-
-def env_with(url: str, **extra: str) -> dict[str, str]:
-    """The current environment plus LONGDOC_REDIS_URL (for child processes)."""
-    return dict(os.environ, LONGDOC_REDIS_URL=url, **extra)
