@@ -1,0 +1,35 @@
+"""Which extractor handles which kind, and the in-process entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from service.config import LimitSettings
+from service.errors import ExtractionFailed
+from service.models import DocumentKind, ExtractedText
+
+from .docx import extract_docx
+from .pdf import extract_pdf
+from .text import extract_log, extract_plain
+
+Extractor = Callable[[Path, LimitSettings], ExtractedText]
+
+EXTRACTORS: dict[DocumentKind, Extractor] = {
+    "pdf": extract_pdf,
+    "docx": extract_docx,
+    "text": extract_plain,
+    "log": extract_log,
+}
+
+
+def extract(path: Path, kind: DocumentKind, limits: LimitSettings) -> ExtractedText:
+    """Extract `path` as `kind` in this process. Prefer `extract_isolated` for untrusted files."""
+    try:
+        extractor = EXTRACTORS[kind]
+    except KeyError:
+        raise ExtractionFailed(f"No extractor for kind {kind!r}.", code="unsupported_kind") from None
+    try:
+        return extractor(path, limits)
+    except MemoryError as exc:
+        raise ExtractionFailed("Extraction ran out of memory.", code="resource_limit") from exc

@@ -1,0 +1,202 @@
+"""Plain text, Markdown, CSV, JSON and logs, optionally gzip-compressed (.gz logs).
+
+Bytes are streamed in chunks through an incremental decoder, so memory stays near the size of the text
+and gzip never inflates past the running caps. Encoding policy: byte-order mark, then strict UTF-8, then
+charset-normalizer's guess, then cp1252, then latin-1 (which decodes anything). Line endings (CRLF, lone
+CR) become LF so that line N of the text is line N of the file; NUL bytes are dropped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import zlib
+from collections.abc import Callable, Generator
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from service.config import LimitSettings
+from service.errors import ExtractionFailed
+from service.models import DocumentKind, ExtractedText
+
+from ._common import check_chars
+
+CHUNK_BYTES = 1 << 20
+SAMPLE_BYTES = 256 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+# Below this much output a "bomb" is harmless, while tiny gzip files can legitimately exceed the ratio.
+RATIO_FLOOR_BYTES = 1 << 20
+# (BOM, codec that consumes the BOM, name recorded in meta)
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x00\x00\xfe\xff", "utf-32", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32", "utf-32-le"),
+    (b"\xef\xbb\xbf", "utf-8-sig", "utf-8-sig"),
+    (b"\xfe\xff", "utf-16", "utf-16-be"),
+    (b"\xff\xfe", "utf-16", "utf-16-le"),
+)
+
+Chunks = Callable[[], Generator[bytes, None, None]]
+
+
+class _Undecodable(Exception):
+    def __init__(self, offset: int):
+        super().__init__(offset)
+        self.offset = offset
+
+
+def extract_plain(path: Path, limits: LimitSettings) -> ExtractedText:
+    """Extract a text, Markdown, CSV or JSON file."""
+    return _extract(path, "text", limits)
+
+
+def extract_log(path: Path, limits: LimitSettings) -> ExtractedText:
+    """Extract a log file, plain or gzip-compressed."""
+    return _extract(path, "log", limits)
+
+
+def _extract(path: Path, kind: DocumentKind, limits: LimitSettings) -> ExtractedText:
+    compressed = _is_gzip(path)
+    chunks: Chunks = (lambda: _gzip_chunks(path, limits)) if compressed else (lambda: _file_chunks(path))
+    text, label, nuls = _decode(chunks, limits)
+    meta: dict[str, object] = {"encoding": label, "compressed": compressed}
+    if nuls:
+        meta["nul_bytes_removed"] = nuls
+    return ExtractedText(text=text, kind=kind, meta=meta)
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def _file_chunks(path: Path) -> Generator[bytes, None, None]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            yield chunk
+
+
+def _gzip_chunks(path: Path, limits: LimitSettings) -> Generator[bytes, None, None]:
+    """Inflate in bounded chunks, stopping at the size and ratio caps (never one-shot decompress)."""
+    compressed = max(path.stat().st_size, 1)
+    ratio_cap = max(limits.max_archive_ratio * compressed, RATIO_FLOOR_BYTES)
+    total = 0
+    with gzip.open(path, "rb") as gz:
+        while True:
+            try:
+                chunk = gz.read(CHUNK_BYTES)
+            except EOFError as exc:
+                raise ExtractionFailed("The gzip file is truncated.", code="truncated_archive") from exc
+            except (OSError, zlib.error) as exc:
+                raise ExtractionFailed(f"The gzip data is damaged: {exc}", code="malformed") from exc
+            if not chunk:
+                return
+            total += len(chunk)
+            if total > limits.max_decompressed_bytes or total > ratio_cap:
+                raise ExtractionFailed(
+                    "The gzip file inflates beyond the allowed size or ratio.",
+                    code="archive_bomb",
+                    details={"compressed_bytes": compressed, "inflated_bytes_at_stop": total},
+                )
+            yield chunk
+
+
+def _decode(chunks: Chunks, limits: LimitSettings) -> tuple[str, str, int]:
+    """Try the encodings in policy order; return (text, encoding label, NULs removed)."""
+    head = _head(chunks)
+    for bom, codec, label in _BOMS:
+        if head.startswith(bom):
+            return _decode_with(chunks, codec, label, limits)
+    try:
+        return _decode_with(chunks, "utf-8", "utf-8", limits)
+    except _Undecodable as exc:
+        sample = head[:SAMPLE_BYTES] + _window(chunks, exc.offset)
+    for codec in dict.fromkeys([*_guess(sample), "cp1252"]):
+        try:
+            return _decode_with(chunks, codec, codec, limits)
+        except (_Undecodable, LookupError):
+            continue
+    return _decode_with(chunks, "latin-1", "latin-1", limits)
+
+
+def _guess(sample: bytes) -> list[str]:
+    """charset-normalizer's pick, except that cp1252 wins any tie on chaos.
+
+    On short Western samples cp1250, cp1252 and cp1257 often score identically and the first listed is
+    not the likeliest; cp1252 is by far the commonest legacy encoding of Western text.
+    """
+    matches = list(from_bytes(sample))
+    if not matches:
+        return []
+    best = min(match.percent_chaos for match in matches)
+    if any(match.encoding == "cp1252" and match.percent_chaos <= best for match in matches):
+        return ["cp1252"]
+    return [codecs.lookup(matches[0].encoding).name]
+
+
+def _decode_with(chunks: Chunks, codec: str, label: str, limits: LimitSettings) -> tuple[str, str, int]:
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    parts: list[str] = []
+    carry = ""
+    consumed = total = nuls = 0
+    stream = chunks()
+    try:
+        for chunk in stream:
+            piece = carry + _decode_chunk(decoder, chunk, consumed, final=False)
+            consumed += len(chunk)
+            # A CR at the end of a chunk may be the first half of CRLF: decide with the next chunk.
+            piece, carry = (piece[:-1], "\r") if piece.endswith("\r") else (piece, "")
+            piece, removed = _normalise(piece)
+            nuls += removed
+            total = check_chars(total + len(piece), limits)
+            parts.append(piece)
+        piece, removed = _normalise(carry + _decode_chunk(decoder, b"", consumed, final=True))
+    finally:
+        stream.close()
+    total = check_chars(total + len(piece), limits)
+    parts.append(piece)
+    return "".join(parts), label, nuls + removed
+
+
+def _decode_chunk(decoder: codecs.IncrementalDecoder, chunk: bytes, consumed: int, *, final: bool) -> str:
+    try:
+        return decoder.decode(chunk, final)
+    except UnicodeDecodeError as exc:
+        raise _Undecodable(consumed + max(exc.start, 0)) from exc
+
+
+def _normalise(piece: str) -> tuple[str, int]:
+    nuls = piece.count("\x00")
+    if nuls:
+        piece = piece.replace("\x00", "")
+    if "\r" in piece:
+        piece = piece.replace("\r\n", "\n").replace("\r", "\n")
+    return piece, nuls
+
+
+def _head(chunks: Chunks) -> bytes:
+    stream = chunks()
+    try:
+        return next(stream, b"")[:SAMPLE_BYTES]
+    finally:
+        stream.close()
+
+
+def _window(chunks: Chunks, offset: int) -> bytes:
+    """About 64 KB of bytes around `offset`: the region that broke UTF-8 is what the guesser must see."""
+    start = max(offset - 32 * 1024, SAMPLE_BYTES)
+    end = offset + 32 * 1024
+    buf = bytearray()
+    pos = 0
+    stream = chunks()
+    try:
+        for chunk in stream:
+            lo, hi = max(start - pos, 0), min(end - pos, len(chunk))
+            if lo < hi:
+                buf += chunk[lo:hi]
+            pos += len(chunk)
+            if pos >= end:
+                break
+    finally:
+        stream.close()
+    return bytes(buf)
