@@ -86,11 +86,14 @@ def test_contract_summary_cites_real_pages(api: LongdocClient) -> None:
     assert result["reasoning"] is None
 
 
-def test_over_the_window_is_422_with_token_counts(api: LongdocClient) -> None:
-    doc = api.wait_document(api.upload(PDF)["id"], 120)
+def test_over_the_window_is_422_with_token_counts(api: LongdocClient, tmp_path: Path) -> None:
+    big = tmp_path / "big.log"
+    big.write_text("".join(f"2026-01-01T00:00:{i % 60:02d}Z INFO request id={i} took {i % 97}ms\n"
+                           for i in range(20_000)))
+    doc = api.wait_document(api.upload(big)["id"], 120)
+    assert doc["tokens"] > 131_072
     try:
-        api.submit({"type": "summarize", "document_ids": [doc["id"]], "model": "local",
-                    "options": {"max_output_tokens": 131_000}})
+        api.submit({"type": "summarize", "document_ids": [doc["id"]], "model": "local"})
         raise AssertionError("expected 422")
     except ApiError as exc:
         assert exc.status == 422 and exc.code == "context_overflow"
