@@ -128,7 +128,9 @@ class BlobStore:
         text = base.with_suffix(".txt").read_bytes().decode("utf-8")
         lines = array("q")
         lines.frombytes(base.with_suffix(".lines").read_bytes())
-        extracted = ExtractedText(text=text, kind=meta["kind"], page_starts=meta["page_starts"], meta=meta["meta"])
+        extracted = ExtractedText(
+            text=text, kind=meta["kind"], page_starts=meta["page_starts"], meta=meta["meta"]
+        )
         extracted._line_starts = lines.tolist()
         return extracted
 

@@ -13,7 +13,9 @@ from rich.console import Console
 
 from service.config import Settings
 
-app = typer.Typer(help="longdoc: ask long-context models about whole documents and log archives.", no_args_is_help=True)
+app = typer.Typer(
+    help="longdoc: ask long-context models about whole documents and log archives.", no_args_is_help=True
+)
 console = Console()
 
 ApiOpt = Annotated[str | None, typer.Option("--api", help="API base URL (default: LONGDOC_API_BASE_URL).")]

@@ -27,11 +27,14 @@ class LimitSettings(BaseModel):
 
 class ModelSettings(BaseModel):
     provider_base_url: str | None = Field(
-        None, description="OpenAI-compatible base URL, e.g. https://api.minimax.io/v1. Unset = offline engine."
+        None,
+        description="OpenAI-compatible base URL, e.g. https://api.minimax.io/v1. Unset = offline engine.",
     )
     api_key: SecretStr | None = Field(None, description="Bearer key of the provider. Never logged.")
     default_model: str = Field("MiniMax-M1", description="Model used when a job names none.")
-    catalog_path: Path | None = Field(None, description="Extra model catalog (TOML) merged over the built-in one.")
+    catalog_path: Path | None = Field(
+        None, description="Extra model catalog (TOML) merged over the built-in one."
+    )
     connect_timeout_s: float = 10.0
     read_timeout_s: float = Field(300.0, description="Longest silence between two streamed chunks.")
     total_deadline_s: float = Field(1800.0, description="Total time budget of one model call incl. retries.")

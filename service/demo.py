@@ -64,5 +64,7 @@ def run_demo(settings: Settings, folder: Path, console: Console, as_json: bool =
                 print_job(console, job)
         if as_json:
             console.print_json(json.dumps(results))
-    console.print(f"[bold]done[/] in {time.monotonic() - started:.1f} s · {len(results)} jobs · {failures} failed")
+    console.print(
+        f"[bold]done[/] in {time.monotonic() - started:.1f} s · {len(results)} jobs · {failures} failed"
+    )
     return 1 if failures or not results else 0

@@ -75,7 +75,9 @@ def describe(services: Services, doc: DocumentRecord) -> dict[str, Any]:
     view.pop("tenant", None)
     if content is None:
         view["status"] = "failed"
-        view["error"] = ErrorInfo(code="content_missing", message="the extracted content is gone").model_dump()
+        view["error"] = ErrorInfo(
+            code="content_missing", message="the extracted content is gone"
+        ).model_dump()
         return view
     view["status"] = content.status
     view["error"] = content.error.model_dump() if content.error else None
@@ -108,7 +110,9 @@ def read_text(
     elif line_start is not None:
         last = line_end if line_end is not None else line_start
         if line_start < 1 or last < line_start or line_start > ex.line_count:
-            raise BadRequest(f"lines {line_start}-{last} do not exist (lines: {ex.line_count})", code="bad_lines")
+            raise BadRequest(
+                f"lines {line_start}-{last} do not exist (lines: {ex.line_count})", code="bad_lines"
+            )
         start, end = ex.line_span(line_start, last)
     start, end = min(max(start, 0), len(ex.text)), min(end, len(ex.text))
     return {

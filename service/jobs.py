@@ -24,7 +24,9 @@ def validate(services: Services, spec: JobSpec, tenant: str) -> None:
                 code="question_too_long",
             )
     if len(spec.document_ids) > limits.max_documents_per_job:
-        raise BadRequest(f"at most {limits.max_documents_per_job} documents per job", code="too_many_documents")
+        raise BadRequest(
+            f"at most {limits.max_documents_per_job} documents per job", code="too_many_documents"
+        )
     if len(set(spec.document_ids)) != len(spec.document_ids):
         raise BadRequest("document_ids contains duplicates", code="duplicate_documents")
     budget = services.budget_for(spec.model, spec.options.max_output_tokens)  # unknown model -> 400

@@ -51,7 +51,9 @@ class LocalStack:
         if not (self.settings.redis_url and reachable(self.settings.redis_url)):
             self.embedded = EmbeddedRedis().start()
             self.settings = self.settings.model_copy(update={"redis_url": self.embedded.url})
-        self.settings = self.settings.model_copy(update={"storage_dir": Path(self.settings.storage_dir).resolve()})
+        self.settings = self.settings.model_copy(
+            update={"storage_dir": Path(self.settings.storage_dir).resolve()}
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
         env.update(to_env(self.settings))
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115

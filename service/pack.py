@@ -79,9 +79,7 @@ def _render(doc: CorpusDocument, counter: TokenCounter) -> tuple[_RenderedDoc, i
     ex = doc.extracted
     body, defused = defuse(ex.text)
     anchor = f'pages="{ex.page_count}"' if ex.page_starts else f'lines="{ex.line_count}"'
-    head = (
-        f'<document id="{doc.id}" name="{html.escape(doc.name, quote=True)}" kind="{doc.kind}" {anchor}>\n'
-    )
+    head = f'<document id="{doc.id}" name="{html.escape(doc.name, quote=True)}" kind="{doc.kind}" {anchor}>\n'
     tail = "</document>\n"
     units: list[_Unit] = []
     if ex.page_starts:

@@ -183,7 +183,9 @@ def _start(services: Services, job_id: str) -> JobState | None:
     return job if job.status == "running" else None
 
 
-def _finish(services: Services, job_id: str, result: JobResult | None, error: LongdocError | None) -> JobState:
+def _finish(
+    services: Services, job_id: str, result: JobResult | None, error: LongdocError | None
+) -> JobState:
     def change(job: JobState) -> JobState | None:
         if job.status in TERMINAL_JOB_STATUSES:  # cancelled while we worked: keep that
             return None
@@ -227,9 +229,7 @@ def _wait_for_documents(services: Services, job: JobState, hooks: JobHooks) -> l
             raise ExtractionFailed("documents were not extracted in time", code="document_timeout")
         hooks.progress("waiting_for_documents", 2.0)
         time.sleep(0.25)
-    return [
-        CorpusDocument(d.id, d.name, d.kind, services.blobs.load_text(d.sha256)) for d in docs
-    ]
+    return [CorpusDocument(d.id, d.name, d.kind, services.blobs.load_text(d.sha256)) for d in docs]
 
 
 def _result(services: Services, job: JobState, hooks: JobHooks) -> JobResult:

@@ -47,6 +47,10 @@ class Records:
     def lock_key(self, name: str) -> str:
         return f"{self.p}:lock:{name}"
 
+    def _ids(self, index_key: str, offset: int, limit: int) -> list[str]:
+        """Newest-first ids from a time-scored index."""
+        return [str(i) for i in self.r.zrevrange(index_key, offset, offset + limit - 1)]
+
     # ------------------------------------------------------------ documents
     def put_document(self, doc: DocumentRecord) -> None:
         pipe = self.r.pipeline()
@@ -62,8 +66,10 @@ class Records:
             raise NotFound(f"document {doc_id!r} not found", code="document_not_found")
         return doc
 
-    def list_documents(self, tenant: str, offset: int = 0, limit: int = 50) -> tuple[int, list[DocumentRecord]]:
-        ids = self.r.zrevrange(self._docs(tenant), offset, offset + limit - 1)
+    def list_documents(
+        self, tenant: str, offset: int = 0, limit: int = 50
+    ) -> tuple[int, list[DocumentRecord]]:
+        ids = self._ids(self._docs(tenant), offset, limit)
         raws = self.r.mget([self._doc(i) for i in ids]) if ids else []
         docs = [DocumentRecord.model_validate_json(raw) for raw in raws if raw]
         return int(self.r.zcard(self._docs(tenant))), docs
@@ -109,7 +115,7 @@ class Records:
         return job
 
     def list_jobs(self, tenant: str, offset: int = 0, limit: int = 50) -> tuple[int, list[JobState]]:
-        ids = self.r.zrevrange(self._jobs(tenant), offset, offset + limit - 1)
+        ids = self._ids(self._jobs(tenant), offset, limit)
         raws = self.r.mget([self._job(i) for i in ids]) if ids else []
         return int(self.r.zcard(self._jobs(tenant))), [JobState.model_validate_json(r) for r in raws if r]
 
@@ -119,7 +125,7 @@ class Records:
         for _ in range(50):
             with self.r.pipeline() as pipe:
                 try:
-                    pipe.watch(key)
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
                     raw = pipe.get(key)
                     if raw is None:
                         raise NotFound(f"job {job_id!r} not found", code="job_not_found")
@@ -147,7 +153,9 @@ class Records:
 
     def release_lock(self, name: str, owner: str) -> None:
         # Delete only our own lock: a lock that expired and was re-taken belongs to someone else.
-        script = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+        script = (
+            "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+        )
         self.r.eval(script, 1, self.lock_key(name), owner)
 
 

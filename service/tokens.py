@@ -59,9 +59,7 @@ class EstimatingCounter:
                 tokens += n / _CJK_CHARS_PER_TOKEN
             elif kind == "sym":
                 tokens += (n + 1) // 2
-            elif kind == "nl":
-                tokens += 1.0
-            elif n > 1:  # a single space merges into the next word; longer runs cost a token
+            elif kind == "nl" or n > 1:
                 tokens += 1.0
         return int(tokens) + 1
 

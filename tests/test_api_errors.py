@@ -49,29 +49,60 @@ def test_too_large_upload_is_413_and_leaves_no_partial_file(client: TestClient, 
 
 
 def test_upload_must_be_multipart_with_a_file_field(client: TestClient) -> None:
-    _error(client.post("/v1/documents", content=b"hello", headers={"content-type": "text/plain"}), 400,
-           "multipart_required")
-    _error(client.post("/v1/documents", data={"other": "x"}, files={"nofile": ("a.txt", b"hi")}), 400,
-           "file_required")
+    _error(
+        client.post("/v1/documents", content=b"hello", headers={"content-type": "text/plain"}),
+        400,
+        "multipart_required",
+    )
+    _error(
+        client.post("/v1/documents", data={"other": "x"}, files={"nofile": ("a.txt", b"hi")}),
+        400,
+        "file_required",
+    )
 
 
 def test_job_requests_are_validated(client: TestClient) -> None:
-    _error(client.post("/v1/jobs", json={"type": "qa", "document_ids": ["doc_x"], "question": "q",
-                                          "surprise": 1}), 422, "validation_error")
-    _error(client.post("/v1/jobs", json={"type": "translate", "document_ids": ["doc_x"]}), 422,
-           "validation_error")
+    _error(
+        client.post(
+            "/v1/jobs", json={"type": "qa", "document_ids": ["doc_x"], "question": "q", "surprise": 1}
+        ),
+        422,
+        "validation_error",
+    )
+    _error(
+        client.post("/v1/jobs", json={"type": "translate", "document_ids": ["doc_x"]}),
+        422,
+        "validation_error",
+    )
     _error(client.post("/v1/jobs", json={"type": "qa", "document_ids": []}), 422, "validation_error")
     _error(client.post("/v1/jobs", json={"type": "qa", "document_ids": ["doc_x"]}), 400, "question_required")
-    _error(client.post("/v1/jobs", json={"type": "qa", "document_ids": ["doc_x"], "question": "q"}), 404,
-           "document_not_found")
-    _error(client.post("/v1/jobs", json={"type": "summarize", "document_ids": ["doc_x"], "model": "gpt-9"}),
-           400, "unknown_model")
-    _error(client.post("/v1/jobs", content=b"{not json", headers={"content-type": "application/json"}), 422,
-           "validation_error")
+    _error(
+        client.post("/v1/jobs", json={"type": "qa", "document_ids": ["doc_x"], "question": "q"}),
+        404,
+        "document_not_found",
+    )
+    _error(
+        client.post("/v1/jobs", json={"type": "summarize", "document_ids": ["doc_x"], "model": "gpt-9"}),
+        400,
+        "unknown_model",
+    )
+    _error(
+        client.post("/v1/jobs", content=b"{not json", headers={"content-type": "application/json"}),
+        422,
+        "validation_error",
+    )
 
 
 def test_openapi_documents_the_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/v1/documents", "/v1/documents/{document_id}", "/v1/documents/{document_id}/text",
-                 "/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/cancel", "/healthz", "/readyz"):
+    for path in (
+        "/v1/documents",
+        "/v1/documents/{document_id}",
+        "/v1/documents/{document_id}/text",
+        "/v1/jobs",
+        "/v1/jobs/{job_id}",
+        "/v1/jobs/{job_id}/cancel",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in paths

@@ -7,7 +7,9 @@ from service.models import RawCitation
 from tests.corpus import lines, paged
 
 DOCS = {
-    "c": paged("c", ["Intro text here.", "Either party may terminate with ninety (90) days written notice.", "End."]),
+    "c": paged(
+        "c", ["Intro text here.", "Either party may terminate with ninety (90) days written notice.", "End."]
+    ),
     "l": lines("l", ["10:00 INFO start", "10:01 ERROR payment gateway timeout after 30s", "10:02 INFO ok"]),
 }
 
@@ -34,5 +36,7 @@ def test_close_paraphrase_is_approximate_with_the_closest_text() -> None:
 
 
 def test_invented_quote_and_unknown_document_are_not_found() -> None:
-    assert verify(RawCitation("c", "The supplier shall indemnify the moon", page=2), DOCS).status == "not_found"
+    assert (
+        verify(RawCitation("c", "The supplier shall indemnify the moon", page=2), DOCS).status == "not_found"
+    )
     assert verify(RawCitation("zzz", "anything", page=1), DOCS).status == "not_found"

@@ -56,8 +56,13 @@ def test_identical_bytes_are_extracted_once(api: LongdocClient) -> None:
 def test_log_question_cites_lines_that_contain_the_quotes(api: LongdocClient) -> None:
     doc = api.wait_document(api.upload(LOG)["id"], 120)
     assert doc["status"] == "ready" and doc["lines"] == len(LOG.read_text().splitlines())
-    job = api.submit({"type": "qa", "document_ids": [doc["id"]],
-                      "question": "What errors occurred and when did they start?"})
+    job = api.submit(
+        {
+            "type": "qa",
+            "document_ids": [doc["id"]],
+            "question": "What errors occurred and when did they start?",
+        }
+    )
     assert job["status"] == "queued"
     done = api.wait_job(job["id"], 120)
     assert done["status"] == "succeeded", done.get("error")
@@ -88,8 +93,11 @@ def test_contract_summary_cites_real_pages(api: LongdocClient) -> None:
 
 def test_over_the_window_is_422_with_token_counts(api: LongdocClient, tmp_path: Path) -> None:
     big = tmp_path / "big.log"
-    big.write_text("".join(f"2026-01-01T00:00:{i % 60:02d}Z INFO request id={i} took {i % 97}ms\n"
-                           for i in range(20_000)))
+    big.write_text(
+        "".join(
+            f"2026-01-01T00:00:{i % 60:02d}Z INFO request id={i} took {i % 97}ms\n" for i in range(20_000)
+        )
+    )
     doc = api.wait_document(api.upload(big)["id"], 120)
     assert doc["tokens"] > 131_072
     try:

@@ -20,12 +20,12 @@ def services() -> Services:
     return build_services(Settings())
 
 
-@app.task(name=EXTRACT_TASK)
+@app.task(name=EXTRACT_TASK)  # type: ignore[untyped-decorator]
 def extract_task(sha256: str) -> str | None:
     content = extract_content(services(), sha256)
     return content.status if content else None
 
 
-@app.task(name=JOB_TASK)
+@app.task(name=JOB_TASK)  # type: ignore[untyped-decorator]
 def run_job_task(job_id: str) -> str:
     return run_job(services(), job_id).status

@@ -7,6 +7,7 @@ limit applies there), so the upload route reads `request.stream()` and parses it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -14,6 +15,9 @@ from starlette.requests import ClientDisconnect
 
 from service.blobs import BlobStore, BlobWriter
 from service.errors import BadRequest, PayloadTooLarge
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 FILE_FIELD = "file"
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -71,7 +75,7 @@ def _abort(state: _PartState) -> None:
             writer.abort()
 
 
-def _callbacks(state: _PartState, blobs: BlobStore, max_bytes: int) -> dict[str, object]:
+def _callbacks(state: _PartState, blobs: BlobStore, max_bytes: int) -> MultipartCallbacks:
     def on_header_field(data: bytes, start: int, end: int) -> None:
         state.header_field += data[start:end]
 

@@ -39,7 +39,9 @@ def readyz(services: ServicesDep, queue: QueueDep) -> Any:
     checks["workers"] = workers
     ready = bool(checks["redis"]) and workers > 0
     body = {"status": "ready" if ready else "not_ready", "checks": checks, "engine": _engine(services)}
-    return JSONResponse(body, status_code=200 if ready else 503, headers=None if ready else {"Retry-After": "2"})
+    return JSONResponse(
+        body, status_code=200 if ready else 503, headers=None if ready else {"Retry-After": "2"}
+    )
 
 
 def _engine(services: ServicesDep) -> str:

@@ -23,7 +23,10 @@ def create_job(spec: JobSpec, services: ServicesDep, queue: QueueDep, tenant: Te
 
 @router.get("", response_model=JobList)
 def list_jobs(
-    services: ServicesDep, tenant: TenantDep, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+    services: ServicesDep,
+    tenant: TenantDep,
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
 ) -> Any:
     total, items = services.records.list_jobs(tenant, offset, limit)
     return {"total": total, "items": items}
