@@ -55,8 +55,12 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in cells:
-        print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |")
+    for raw, row in zip(rows, cells, strict=True):
+        # Numbers right-aligned, labels left-aligned.
+        padded = [
+            c.ljust(w) if isinstance(v, str) else c.rjust(w) for v, c, w in zip(raw, row, widths, strict=True)
+        ]
+        print("| " + " | ".join(padded) + " |")
     print()
 
 
