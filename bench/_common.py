@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -35,12 +35,24 @@ def setup_path() -> None:
 
 
 def raise_on_sigterm() -> None:
-    """Turn SIGTERM into KeyboardInterrupt so `finally` blocks clean up either way."""
+    """Turn SIGTERM (and SIGINT, even when a non-interactive shell started us with it ignored) into
+    KeyboardInterrupt, so `finally` blocks stop the processes and remove the temp files either way."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def run_main(main: Callable[[], None]) -> None:
+    """Run a script's main; an interrupt exits with 130 after the cleanup, without a traceback."""
+    raise_on_sigterm()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("interrupted; processes stopped and temp files removed", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 def banner(title: str) -> None:

@@ -31,8 +31,8 @@ from bench._common import (  # noqa: E402
     banner,
     median,
     print_table,
-    raise_on_sigterm,
     run_json,
+    run_main,
     temp_dir,
     vm_hwm_mb,
 )
@@ -156,7 +156,6 @@ def main() -> None:
     if args.child:
         child(args.child[0], args.child[1], Path(args.child[2]))
         return
-    raise_on_sigterm()
     banner("bench_extract: extraction throughput and peak RSS")
     rows: list[list[Any]] = []
     with temp_dir("longdoc-bench-extract-") as work:
@@ -169,4 +168,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

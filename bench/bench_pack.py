@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import docgen  # noqa: E402
-from bench._common import banner, median, print_table, raise_on_sigterm, temp_dir  # noqa: E402
+from bench._common import banner, median, print_table, run_main, temp_dir  # noqa: E402
 from service.config import LimitSettings  # noqa: E402
 from service.extract import extract  # noqa: E402
 from service.models import CorpusDocument, DocumentKind, ExtractedText  # noqa: E402
@@ -85,7 +85,6 @@ def main() -> None:
     parser.add_argument("--pdf-pages", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    raise_on_sigterm()
     banner("bench_pack: packing a mixed corpus")
     counter = make_counter()
     with temp_dir("longdoc-bench-pack-") as work:
@@ -171,4 +170,4 @@ def _doc_row(
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)
