@@ -136,13 +136,9 @@ def _run_job(spec: dict[str, Any], api: str | None) -> None:
     client = _client(api)
     spec = {k: v for k, v in spec.items() if v is not None}
     started = time.monotonic()
-    with console.status("running…") as status:
+    from service.progress import follow_job
 
-        def show(body: dict[str, Any]) -> None:
-            p = body.get("progress") or {}
-            status.update(f"{body.get('status')} · {p.get('stage')} {p.get('percent', 0):.0f}%")
-
-        result = client.wait_job(client.submit(spec)["id"], on_poll=show)
+    result = follow_job(client, client.submit(spec)["id"], console)  # a progress bar fed by SSE
     print_job(console, result, time.monotonic() - started)
     if result["status"] != "succeeded":
         raise typer.Exit(1)

@@ -56,6 +56,34 @@ class WorkerSettings(BaseModel):
     max_tasks_per_child: int = 100
 
 
+class ReportingSettings(BaseModel):
+    """Live progress, schedules (Celery beat + redbeat), reports and webhooks."""
+
+    sse_heartbeat_s: float = Field(15.0, description="SSE keep-alive comment interval on a quiet job stream.")
+    beat_max_interval_s: float = Field(
+        5.0, description="Longest beat sleep: new or changed schedules are seen at most this late."
+    )
+    beat_lock_timeout_s: int = Field(
+        30, description="redbeat's lock: a second beat process takes over this long after the first dies."
+    )
+    schedule_check_max_s: float = Field(
+        20.0, description="Beat looks at each schedule at least this often (cron: minute resolution)."
+    )
+    late_grace_s: float = Field(
+        60.0, description="A tick found later than one check period plus this is a missed run."
+    )
+    sweep_interval_s: float = Field(
+        2.0, description="How often finished scheduled runs and job callbacks are collected."
+    )
+    report_templates_dir: Path | None = Field(
+        None, description="Extra report templates (*.toml or *.json), each a prompt and sections."
+    )
+    webhook_timeout_s: float = Field(5.0, description="Connect+read timeout of one webhook delivery.")
+    webhook_max_attempts: int = Field(6, ge=1, description="Deliveries tried per webhook event.")
+    webhook_backoff_s: float = Field(2.0, description="First retry delay; doubles per attempt, with jitter.")
+    webhook_backoff_max_s: float = Field(300.0, description="Longest delay between two webhook attempts.")
+
+
 class Settings(BaseSettings):
     """Everything configurable about longdoc. Environment: LONGDOC_<NAME>, nested LONGDOC_<SECTION>__<NAME>."""
 
@@ -72,6 +100,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     model: ModelSettings = ModelSettings()
     worker: WorkerSettings = WorkerSettings()
+    reporting: ReportingSettings = ReportingSettings()
 
     def effective_redis_url(self) -> str:
         return self.redis_url or "redis://127.0.0.1:6379/0"

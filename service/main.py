@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
 from service.api.routes import documents, health, jobs
+from service.api.routes import events as job_events
 from service.config import Settings
 from service.pipeline import Services, build_services
 from service.queue import JobQueue
@@ -36,4 +37,5 @@ def create_app(
     app.include_router(health.router)
     app.include_router(documents.router)
     app.include_router(jobs.router)
+    app.include_router(job_events.router)
     return app

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import redis
 
+from service import events
 from service.errors import NotFound, ServiceUnavailable
 from service.models import ContentRecord, DocumentRecord, JobState
 
@@ -105,6 +106,7 @@ class Records:
         pipe = self.r.pipeline()
         pipe.set(self._job(job.id), job.model_dump_json(), ex=self.ttl)
         pipe.zadd(self._jobs(job.tenant), {job.id: job.created_at.timestamp()})
+        events.publish(pipe, self.p, job, self.ttl)  # the "queued" event of the progress stream
         pipe.execute()
 
     def get_job(self, job_id: str, tenant: str | None = None) -> JobState:
@@ -130,17 +132,27 @@ class Records:
                     if raw is None:
                         raise NotFound(f"job {job_id!r} not found", code="job_not_found")
                     job = JobState.model_validate_json(raw)
+                    before = events.fingerprint(job)
                     changed = change(job)
                     if changed is None:
                         pipe.unwatch()
                         return job
                     pipe.multi()
                     pipe.set(key, changed.model_dump_json(), ex=self.ttl)
+                    self._on_job_change(pipe, before, changed)
                     pipe.execute()
                     return changed
                 except redis.WatchError:
                     continue
         raise ServiceUnavailable(f"job {job_id!r} is being updated too often; try again")
+
+    def job_key(self, job_id: str) -> str:
+        return self._job(job_id)
+
+    def _on_job_change(self, pipe: redis.client.Pipeline, before: events.Fingerprint, job: JobState) -> None:
+        """Hooks queued inside the MULTI that writes the job: the progress stream (service.events)."""
+        if events.fingerprint(job) != before:
+            events.publish(pipe, self.p, job, self.ttl)
 
     def request_cancel(self, job_id: str) -> None:
         self.r.set(self.cancel_key(job_id), "1", ex=self.ttl)
