@@ -12,11 +12,14 @@ import typer
 from rich.console import Console
 
 from service.config import Settings
+from service.keys_cli import keys_app
 
 app = typer.Typer(
     help="longdoc: ask long-context models about whole documents and log archives.", no_args_is_help=True
 )
 console = Console()
+
+app.add_typer(keys_app, name="keys")
 
 ApiOpt = Annotated[str | None, typer.Option("--api", help="API base URL (default: LONGDOC_API_BASE_URL).")]
 
@@ -59,9 +62,10 @@ def worker(
 @app.command()
 def up(port: Annotated[int, typer.Option(help="API port.")] = 8000) -> None:
     """Run everything locally: Redis (embedded unless configured), one worker and the API."""
+    from service.auth import local_settings
     from service.local_stack import LocalStack, wait_forever
 
-    with LocalStack(Settings(), port=port) as stack:
+    with LocalStack(local_settings(Settings()), port=port) as stack:
         console.print(f"longdoc API on [bold]{stack.api_url}[/] (Redis: {stack.redis_source}); Ctrl-C stops")
         try:
             wait_forever()
@@ -75,9 +79,10 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print raw results as JSON.")] = False,
 ) -> None:
     """The main job, offline by default: upload sample_docs/, summarise the contract, ask the log."""
+    from service.auth import local_settings
     from service.demo import run_demo
 
-    sys.exit(run_demo(Settings(), docs, console, as_json))
+    sys.exit(run_demo(local_settings(Settings()), docs, console, as_json))
 
 
 @app.command()
@@ -127,7 +132,9 @@ def cancel(job_id: str, api: ApiOpt = None) -> None:
 def _client(api: str | None) -> Any:
     from service.client import LongdocClient
 
-    return LongdocClient(api or Settings().api_base_url)
+    settings = Settings()
+    key = settings.auth.client_key
+    return LongdocClient(api or settings.api_base_url, token=key.get_secret_value() if key else None)
 
 
 def _run_job(spec: dict[str, Any], api: str | None) -> None:

@@ -7,8 +7,9 @@ environment anywhere else. Secrets are `SecretStr` so they never print.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -84,6 +85,63 @@ class ReportingSettings(BaseModel):
     webhook_backoff_max_s: float = Field(300.0, description="Longest delay between two webhook attempts.")
 
 
+AuthMode = Literal["auto", "keys", "off"]
+
+
+class AuthSettings(BaseModel):
+    mode: AuthMode = Field(
+        "auto",
+        description=(
+            "keys: every request needs an API key; off: open (local use only); "
+            "auto: open as tenant 'default' until the first key is created, then keys."
+        ),
+    )
+    client_key: SecretStr | None = Field(
+        None, description="API key the CLI client commands (upload, ask, job...) send. Never logged."
+    )
+
+
+class TenantLimits(BaseModel):
+    """Limits applied to each tenant. Values in `TenantSettings.overrides` replace these per tenant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_upload_bytes: int | None = Field(
+        None, ge=1, description="Largest upload per file for a tenant; unset = limits.max_upload_bytes."
+    )
+    max_stored_bytes: int = Field(
+        20 * 1024**3, ge=0, description="Sum of a tenant's document sizes (413 quota_exceeded above it)."
+    )
+    max_concurrent_jobs: int = Field(20, ge=1, description="Queued plus running jobs per tenant (429).")
+    requests_per_minute: int = Field(6000, ge=1, description="Authenticated API requests per tenant (429).")
+
+
+class TenantLimitOverride(BaseModel):
+    """Per-tenant replacement values; unset fields keep the defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_upload_bytes: int | None = Field(None, ge=1)
+    max_stored_bytes: int | None = Field(None, ge=0)
+    max_concurrent_jobs: int | None = Field(None, ge=1)
+    requests_per_minute: int | None = Field(None, ge=1)
+
+
+class TenantSettings(BaseModel):
+    limits: TenantLimits = TenantLimits()
+    overrides: dict[str, TenantLimitOverride] = Field(
+        default_factory=dict,
+        description='Per-tenant limits as JSON, e.g. {"acme": {"max_concurrent_jobs": 5}}.',
+    )
+
+    def limits_for(self, tenant: str) -> TenantLimits:
+        """The defaults with this tenant's overrides applied."""
+        override = self.overrides.get(tenant)
+        if override is None:
+            return self.limits
+        return self.limits.model_copy(update=override.model_dump(exclude_none=True))
+
+
 class Settings(BaseSettings):
     """Everything configurable about longdoc. Environment: LONGDOC_<NAME>, nested LONGDOC_<SECTION>__<NAME>."""
 
@@ -100,6 +158,8 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     model: ModelSettings = ModelSettings()
     worker: WorkerSettings = WorkerSettings()
+    auth: AuthSettings = AuthSettings()
+    tenants: TenantSettings = TenantSettings()
     reporting: ReportingSettings = ReportingSettings()
 
     def effective_redis_url(self) -> str:

@@ -10,6 +10,10 @@
     ├── ExtractionFailed         a document could not be turned into text (code says why)
     ├── Conflict                 the operation does not fit the current state (e.g. cancel a finished job)
     ├── ServiceUnavailable       Redis or workers away (retryable)
+    ├── Unauthorized             no, unknown or revoked API key
+    ├── Forbidden                the key may not do this (admin routes)
+    ├── TooManyRequests          a per-tenant rate or concurrency limit (carries retry_after_s)
+    ├── QuotaExceeded            a tenant's stored-bytes quota is used up
     └── ProviderError            the model provider failed
         ├── ProviderRetryable    rate limit, timeout, overload, 5xx
         └── ProviderFinal        bad key, balance, moderation, invalid params
@@ -69,6 +73,27 @@ class Conflict(LongdocError):
 class ServiceUnavailable(LongdocError):
     code = "service_unavailable"
     retryable = True
+
+
+class Unauthorized(LongdocError):
+    code = "unauthorized"
+
+
+class Forbidden(LongdocError):
+    code = "forbidden"
+
+
+class TooManyRequests(LongdocError):
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after_s: float = 1.0, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after_s = retry_after_s
+
+
+class QuotaExceeded(LongdocError):
+    code = "quota_exceeded"
 
 
 class ProviderError(LongdocError):

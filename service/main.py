@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
-from service.api.routes import documents, health, jobs
+from service.api.middleware import AuthMiddleware, BodyLimitMiddleware
+from service.api.routes import admin, documents, health, jobs
 from service.api.routes import events as job_events
+from service.auth import AuthGate
 from service.config import Settings
 from service.pipeline import Services, build_services
 from service.queue import JobQueue
@@ -24,6 +26,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = services or build_services(settings)
         app.state.queue = queue or JobQueue(settings)
+        app.state.auth = AuthGate(settings, app.state.services.records.r)
+        app.state.auth.warn_if_open()
         yield
         app.state.queue.close()
 
@@ -34,8 +38,12 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # added last = outermost: the caller is known (and rate-limited) before any body is read
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_json_body_bytes)
+    app.add_middleware(AuthMiddleware)
     app.include_router(health.router)
     app.include_router(documents.router)
     app.include_router(jobs.router)
+    app.include_router(admin.router)
     app.include_router(job_events.router)
     return app

@@ -48,6 +48,16 @@ class Records:
     def lock_key(self, name: str) -> str:
         return f"{self.p}:lock:{name}"
 
+    # per-tenant counters kept next to the records they count (read by service.tenants)
+    def tenants_key(self) -> str:
+        return f"{self.p}:tenants"
+
+    def tenant_stats_key(self, tenant: str) -> str:
+        return f"{self.p}:tenant:{tenant}"
+
+    def active_jobs_key(self, tenant: str) -> str:
+        return f"{self.p}:tenant:{tenant}:active_jobs"
+
     def _ids(self, index_key: str, offset: int, limit: int) -> list[str]:
         """Newest-first ids from a time-scored index."""
         return [str(i) for i in self.r.zrevrange(index_key, offset, offset + limit - 1)]
@@ -58,6 +68,8 @@ class Records:
         pipe.set(self._doc(doc.id), doc.model_dump_json())
         pipe.zadd(self._docs(doc.tenant), {doc.id: doc.created_at.timestamp()})
         pipe.sadd(self._refs(doc.sha256), doc.id)
+        pipe.hincrby(self.tenant_stats_key(doc.tenant), "stored_bytes", doc.size)
+        pipe.sadd(self.tenants_key(), doc.tenant)
         pipe.execute()
 
     def get_document(self, doc_id: str, tenant: str | None = None) -> DocumentRecord:
@@ -82,7 +94,9 @@ class Records:
         pipe.zrem(self._docs(doc.tenant), doc.id)
         pipe.srem(self._refs(doc.sha256), doc.id)
         pipe.scard(self._refs(doc.sha256))
-        remaining = pipe.execute()[-1]
+        deleted, *_, remaining = pipe.execute()
+        if deleted:  # only the request that really removed the record gives its bytes back
+            self.r.hincrby(self.tenant_stats_key(doc.tenant), "stored_bytes", -doc.size)
         if remaining == 0:
             self.r.delete(self._content(doc.sha256))
             return True
@@ -107,6 +121,8 @@ class Records:
         pipe.set(self._job(job.id), job.model_dump_json(), ex=self.ttl)
         pipe.zadd(self._jobs(job.tenant), {job.id: job.created_at.timestamp()})
         events.publish(pipe, self.p, job, self.ttl)  # the "queued" event of the progress stream
+        pipe.sadd(self.active_jobs_key(job.tenant), job.id)
+        pipe.sadd(self.tenants_key(), job.tenant)
         pipe.execute()
 
     def get_job(self, job_id: str, tenant: str | None = None) -> JobState:
@@ -145,6 +161,13 @@ class Records:
                 except redis.WatchError:
                     continue
         raise ServiceUnavailable(f"job {job_id!r} is being updated too often; try again")
+
+    def doc_key(self, doc_id: str) -> str:
+        return self._doc(doc_id)
+
+    def docs_index_key(self, tenant: str) -> str:
+        """Time-scored index of the tenant's documents (score: upload time)."""
+        return self._docs(tenant)
 
     def job_key(self, job_id: str) -> str:
         return self._job(job_id)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
+from pydantic_core import to_json
 
 from service.config import Settings
 
@@ -33,6 +34,8 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, dict | list):  # e.g. tenants.overrides: pydantic-settings reads these as JSON
+        return to_json(value, exclude_none=True).decode()
     return str(value)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import redis
 from fastapi import FastAPI, Request
@@ -20,6 +21,10 @@ STATUS_BY_ERROR: list[tuple[type[errors.LongdocError], int]] = [
     (errors.BadRequest, 400),
     (errors.UnsupportedMediaType, 415),
     (errors.PayloadTooLarge, 413),
+    (errors.QuotaExceeded, 413),
+    (errors.Unauthorized, 401),
+    (errors.Forbidden, 403),
+    (errors.TooManyRequests, 429),
     (errors.ContextOverflow, 422),
     (errors.ExtractionFailed, 422),
     (errors.Conflict, 409),
@@ -37,18 +42,25 @@ def status_for(exc: errors.LongdocError) -> int:
     return 500
 
 
-def error_response(status: int, code: str, message: str, details: object = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: object = None, retry_after_s: float | None = None
+) -> JSONResponse:
     body: dict[str, object] = {"code": code, "message": message}
     if details:
         body["details"] = details
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+    headers: dict[str, str] = {}
+    if status in (429, 503):
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after_s or RETRY_AFTER_S)))
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="longdoc"'
+    return JSONResponse({"error": body}, status_code=status, headers=headers or None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.LongdocError)
     async def domain_error(_: Request, exc: errors.LongdocError) -> JSONResponse:
-        return error_response(status_for(exc), exc.code, exc.message, exc.details)
+        retry_after = getattr(exc, "retry_after_s", None)
+        return error_response(status_for(exc), exc.code, exc.message, exc.details, retry_after)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
@@ -60,6 +61,9 @@ async def receive_file(request: Request, blobs: BlobStore, max_bytes: int) -> tu
     except ClientDisconnect:
         _abort(state)
         raise BadRequest("the client disconnected during the upload", code="upload_incomplete") from None
+    except MultipartParseError as exc:  # e.g. a raw CR/LF inside a part header: the client's fault, not a 500
+        _abort(state)
+        raise BadRequest(f"malformed multipart body: {exc}", code="bad_multipart") from None
     except Exception:
         _abort(state)
         raise

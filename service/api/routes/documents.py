@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 
 from service import documents
-from service.api.deps import QueueDep, ServicesDep, TenantDep
+from service.api.deps import QueueDep, ServicesDep, TenantDep, UploadAllowanceDep
 from service.api.schemas import DocumentList, DocumentOut, TextSlice
 from service.api.upload import receive_file
 
@@ -33,11 +33,13 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
         }
     },
 )
-async def upload_document(request: Request, services: ServicesDep, queue: QueueDep, tenant: TenantDep) -> Any:
+async def upload_document(
+    request: Request, services: ServicesDep, queue: QueueDep, tenant: TenantDep, allowance: UploadAllowanceDep
+) -> Any:
     """Upload one file as multipart field `file`. It is streamed to storage (bounded memory) and hashed;
     extraction runs on a worker. Identical bytes are stored and extracted once."""
-    limit = services.settings.limits.max_upload_bytes
-    filename, writer = await receive_file(request, services.blobs, limit)
+    with allowance.explain():  # the tenant's per-file limit, capped by its remaining storage quota
+        filename, writer = await receive_file(request, services.blobs, allowance.max_bytes)
     accepted = documents.accept_upload(services, writer, documents.safe_filename(filename), tenant)
     if accepted.needs_extraction:
         queue.submit_extraction(accepted.document.sha256)

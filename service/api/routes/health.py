@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.api.deps import QueueDep, ServicesDep
+from service.auth import AuthGate
 
 router = APIRouter(tags=["health"])
 _WORKER_CACHE: dict[str, float] = {"at": 0.0, "count": 0.0}
@@ -21,8 +22,9 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(services: ServicesDep, queue: QueueDep) -> Any:
-    """Redis answers and at least one worker replies to a ping."""
+def readyz(request: Request, services: ServicesDep, queue: QueueDep) -> Any:
+    """Redis answers and at least one worker replies to a ping; also says whether auth is on."""
+    auth: AuthGate = request.app.state.auth
     checks: dict[str, Any] = {}
     try:
         checks["redis"] = bool(services.records.r.ping())
@@ -39,6 +41,8 @@ def readyz(services: ServicesDep, queue: QueueDep) -> Any:
     checks["workers"] = workers
     ready = bool(checks["redis"]) and workers > 0
     body = {"status": "ready" if ready else "not_ready", "checks": checks, "engine": _engine(services)}
+    if checks["redis"]:
+        body["auth"] = auth.describe()
     return JSONResponse(
         body, status_code=200 if ready else 503, headers=None if ready else {"Retry-After": "2"}
     )

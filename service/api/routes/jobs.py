@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from service import jobs
-from service.api.deps import QueueDep, ServicesDep, TenantDep
+from service.api.deps import QueueDep, ServicesDep, TenantDep, check_job_slot
 from service.api.schemas import JobAccepted, JobList, JobOut
 from service.models import JobSpec
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
-@router.post("", status_code=202, response_model=JobAccepted)
+@router.post("", status_code=202, response_model=JobAccepted, dependencies=[Depends(check_job_slot)])
 def create_job(spec: JobSpec, services: ServicesDep, queue: QueueDep, tenant: TenantDep) -> Any:
     """Queue a summarize or qa job over ready (or still extracting) documents."""
     job = jobs.submit(services, queue, spec, tenant)
