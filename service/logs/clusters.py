@@ -1,0 +1,176 @@
+"""Mutable template clusters and their generalisation (the post-merge).
+
+A cluster is one masked token sequence with statistics. Clusters of equal length are merged
+when they differ in one position only and that position shows at least `min_distinct` values
+(or already holds a wildcard): a slot with many values is a variable the masking regexes could
+not recognise (user names, host names). A pair like "opened"/"closed" stays apart, which is
+where a plain similarity threshold (Drain) tends to over-merge.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from .masking import WILDCARD
+
+__all__ = ["Cluster", "collapse", "generalize"]
+
+
+class Cluster:
+    """Internal mutable template state; memory is O(tokens + bounded examples)."""
+
+    __slots__ = (
+        "id",
+        "tokens",
+        "count",
+        "first_line",
+        "last_line",
+        "first_ts",
+        "last_ts",
+        "levels",
+        "examples",
+        "sample_budget",
+    )
+
+    def __init__(self, cid: int, tokens: tuple[str, ...], line_no: int) -> None:
+        self.id = cid
+        self.tokens = tokens
+        self.count = 0
+        self.first_line = line_no
+        self.last_line = line_no
+        # Raw timestamps (a datetime, or a regex match converted only when reported).
+        self.first_ts: Any = None
+        self.last_ts: Any = None
+        self.levels: Counter[str] = Counter()
+        self.examples: dict[int, list[str]] = {i: [] for i, t in enumerate(tokens) if WILDCARD in t}
+        self.sample_budget = 256
+
+    def record_examples(self, raw: list[str], limit: int) -> None:
+        """Keep up to `limit` distinct raw values per slot; stop looking once all are full."""
+        self.sample_budget -= 1
+        full = True
+        for pos, values in self.examples.items():
+            if len(values) < limit:
+                value = raw[pos]
+                if value not in values:
+                    values.append(value)
+                full = full and len(values) >= limit
+        if full:
+            self.sample_budget = 0
+
+    def widen(self, pos: int, pattern: str = WILDCARD) -> None:
+        """Turn position `pos` into a variable slot masked as `pattern`."""
+        old = self.tokens[pos]
+        self.tokens = self.tokens[:pos] + (pattern,) + self.tokens[pos + 1 :]
+        values = self.examples.setdefault(pos, [])
+        if WILDCARD not in old and old not in values:
+            values.append(old)
+        self.sample_budget = max(self.sample_budget, 64)
+
+    def absorb(self, other: Cluster, limit: int) -> None:
+        """Add `other`'s statistics to this cluster."""
+        if other.first_line < self.first_line:
+            self.first_line, self.first_ts = other.first_line, other.first_ts
+        if other.last_line > self.last_line:
+            self.last_line, self.last_ts = other.last_line, other.last_ts
+        self.count += other.count
+        self.levels.update(other.levels)
+        if len(other.tokens) != len(self.tokens):
+            return  # a wildcard-run merge: slots do not line up, keep our own examples
+        for pos, values in self.examples.items():
+            theirs = other.examples.get(pos) or (
+                [other.tokens[pos]] if WILDCARD not in other.tokens[pos] else []
+            )
+            for value in theirs:
+                if len(values) < limit and value not in values:
+                    values.append(value)
+
+
+def _fits(pattern: str, value: str) -> bool:
+    prefix, _, suffix = pattern.partition(WILDCARD)
+    return len(value) >= len(prefix) + len(suffix) and value.startswith(prefix) and value.endswith(suffix)
+
+
+def _targets(key: tuple[str, ...], values: set[str], min_distinct: int) -> dict[str, str]:
+    """Map the values at one position to the value they merge into (empty: no merge)."""
+    if WILDCARD in values:
+        return dict.fromkeys(values, WILDCARD)
+    patterns = [v for v in values if WILDCARD in v and " " not in v]
+    if patterns:
+        # '"-"' fits the masked '"<*>"': the same slot, sometimes empty or unmasked.
+        return {v: p for v in values for p in patterns if v != p and WILDCARD not in v and _fits(p, v)}
+    anchored = sum(t != WILDCARD for t in key) >= max(1, len(key) / 2)
+    if anchored and len(values) >= min_distinct and all(" " not in v for v in values):
+        return dict.fromkeys(values, WILDCARD)
+    return {}
+
+
+def _merge_position(live: list[Cluster], pos: int, min_distinct: int, limit: int) -> dict[int, Cluster]:
+    groups: defaultdict[tuple[str, ...], list[Cluster]] = defaultdict(list)
+    for c in live:
+        groups[c.tokens[:pos] + c.tokens[pos + 1 :]].append(c)
+    absorbed: dict[int, Cluster] = {}
+    for key, members in groups.items():
+        if len(members) < 2:
+            continue
+        targets = _targets(key, {c.tokens[pos] for c in members}, min_distinct)
+        if not targets:
+            continue
+        members.sort(key=lambda c: c.id)
+        by_target: defaultdict[str, list[Cluster]] = defaultdict(list)
+        for c in members:
+            by_target[targets.get(c.tokens[pos], c.tokens[pos])].append(c)
+        for target, group in by_target.items():
+            if len(group) < 2 and group[0].tokens[pos] == target:
+                continue
+            survivor = group[0]
+            survivor.widen(pos, target)
+            for other in group[1:]:
+                survivor.absorb(other, limit)
+                absorbed[other.id] = survivor
+    return absorbed
+
+
+def collapse(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Collapse runs of wildcards: "delete <*> <*> <*>" and "delete <*>" are one list slot."""
+    out: list[str] = []
+    for t in tokens:
+        if t != WILDCARD or not out or out[-1] != WILDCARD:
+            out.append(t)
+    return tuple(out)
+
+
+def merge_runs(clusters: list[Cluster], limit: int) -> dict[int, Cluster]:
+    """Merge clusters equal up to the length of wildcard runs; the earliest survives."""
+    groups: defaultdict[tuple[str, ...], list[Cluster]] = defaultdict(list)
+    for c in clusters:
+        if WILDCARD in c.tokens:
+            groups[collapse(c.tokens)].append(c)
+    absorbed: dict[int, Cluster] = {}
+    for members in groups.values():
+        members.sort(key=lambda c: c.id)
+        for other in members[1:]:
+            members[0].absorb(other, limit)
+            absorbed[other.id] = members[0]
+    return absorbed
+
+
+def generalize(clusters: list[Cluster], min_distinct: int, limit: int) -> dict[int, Cluster]:
+    """Merge clusters per the rules above until stable; return {absorbed id: survivor}."""
+    by_length: defaultdict[int, list[Cluster]] = defaultdict(list)
+    for c in clusters:
+        by_length[len(c.tokens)].append(c)
+    absorbed: dict[int, Cluster] = {}
+    for live in by_length.values():
+        changed = len(live) > 1
+        while changed:
+            changed = False
+            for pos in range(len(live[0].tokens)):
+                merged = _merge_position(live, pos, min_distinct, limit)
+                if merged:
+                    absorbed.update(merged)
+                    live = [c for c in live if c.id not in merged]
+                    changed = True
+    absorbed.update(merge_runs([c for c in clusters if c.id not in absorbed], limit))
+    return absorbed

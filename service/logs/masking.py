@@ -1,0 +1,104 @@
+"""Tokenising messages and masking the variable parts of tokens.
+
+A token is variable when its core (surrounding brackets/punctuation stripped) contains a digit
+(numbers, IPs with ports, block ids, durations like 12ms, versions, hex with digits, UUIDs) or
+looks like a path, URL, e-mail or long hex word. ``key=value`` keeps the key and masks the value.
+Quoted strings with spaces are one token and are masked whole, except an HTTP request line,
+whose route keeps its constant segments (``"GET /api/users/<*> <*>"``).
+
+Per-token results are memoised in a bounded dict: words repeat endlessly in logs, so most
+tokens cost one dict lookup.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["WILDCARD", "TokenMasker", "mask_text", "mask_token", "tokenize"]
+
+WILDCARD = "<*>"
+_LEAD = "([{<\"'"
+_TRAIL = ")]}>,;:.\"'!?"
+_HAS_DIGIT = re.compile(r"\d").search
+_SHAPES = re.compile(
+    r"0[xX][0-9a-fA-F]+"
+    r"|[0-9a-fA-F]{8,}"
+    r"|[a-zA-Z][\w+.-]*://\S*"
+    r"|[^@\s]+@[^@\s]+\.\w+"
+    r"|~?/[^\s/]+(?:/[^\s/]*)*"
+    r"|[A-Za-z]:\\\S*"
+).fullmatch
+# Tokens that are wholly variable with no surrounding punctuation to keep: the common case.
+_PLAIN_VARIABLE = re.compile(r"([(\[{<\"']*)[\w.:/@+-]*\d[\w.:/@+-]*?([)\]}>,;:.\"'!?]*)").fullmatch
+_KEY = re.compile(r"[A-Za-z_][\w.-]*").fullmatch
+# Route segments holding ids: any digit, or very long (hashes, tokens).
+_ROUTE_VARIABLE = re.compile(r"(?<=/)(?:[^/\s]*\d[^/\s]*|[^/\s]{25,})").sub
+_QUOTED_SPLIT = re.compile(r'"[^"]*"\S*|\S+').findall
+_HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT"})
+
+
+def tokenize(message: str) -> list[str]:
+    """Split on whitespace, keeping a double-quoted string (spaces and all) as one token."""
+    if '"' in message:
+        tokens: list[str] = _QUOTED_SPLIT(message)
+        return tokens
+    return message.split()
+
+
+def _mask_route(path: str) -> str:
+    route, sep, _query = path.partition("?")
+    return _ROUTE_VARIABLE("<*>", route) + (sep + WILDCARD if sep else "")
+
+
+def _mask_quoted(token: str) -> str:
+    first, last = token.index('"'), token.rindex('"')
+    words = token[first + 1 : last].split()
+    if len(words) >= 2 and words[0] in _HTTP_METHODS:
+        inner = " ".join([words[0], _mask_route(words[1]), *(mask_token(w) for w in words[2:])])
+    else:
+        inner = WILDCARD
+    return token[: first + 1] + inner + token[last:]
+
+
+def mask_token(token: str) -> str:
+    """Return `token` with its variable part replaced by WILDCARD (or unchanged)."""
+    if " " in token:
+        return _mask_quoted(token)
+    end = len(token.rstrip(_TRAIL))
+    start = len(token) - len(token.lstrip(_LEAD))
+    if start >= end:
+        return token
+    core = token[start:end]
+    if _HAS_DIGIT(core) or _SHAPES(core):
+        key, eq, _value = core.partition("=")
+        if eq and _KEY(key):
+            return token[:start] + key + eq + WILDCARD + token[end:]
+        return token[:start] + WILDCARD + token[end:]
+    key, eq, value = core.partition("=")
+    if eq and value and _KEY(key):
+        return token[:start] + key + eq + WILDCARD + token[end:]
+    return token
+
+
+class TokenMasker(dict[str, str]):
+    """Memoising `mask_token`: ``masker[token]`` is the masked token. Bounded by `limit` entries."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __missing__(self, token: str) -> str:
+        plain = _PLAIN_VARIABLE(token)
+        if plain is not None:  # unique values (ids, IPs): not worth a cache slot
+            lead, trail = plain.groups()
+            return lead + WILDCARD + trail if lead or trail else WILDCARD
+        masked = mask_token(token)
+        if len(self) >= self.limit:
+            self.clear()
+        self[token] = masked
+        return masked
+
+
+def mask_text(message: str) -> str:
+    """Mask every variable token of `message` and join the result with single spaces."""
+    return " ".join(mask_token(t) for t in tokenize(message))

@@ -1,0 +1,141 @@
+"""Masking, template mining quality (grouping accuracy), memory bound and throughput sanity."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bench.logdata import FORMAT_NAMES, generate, grouping_accuracy, multi_service_stream
+from service.logs import TemplateMiner, mask_text, mine_file
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("took 12ms then 3.5s", "took <*> then <*>"),
+        ("from 10.0.0.1 and 10.0.0.2:8080", "from <*> and <*>"),
+        ("[client 192.168.1.20] denied", "[client <*>] denied"),
+        ("id 0x7fed806eb5d and deadbeefcafe", "id <*> and <*>"),
+        ("req 123e4567-e89b-12d3-a456-426614174000 ok", "req <*> ok"),
+        ("open /var/log/app.log failed", "open <*> failed"),
+        ("fetch https://example.com/a?b=c", "fetch <*>"),
+        ("mail bob@example.com", "mail <*>"),
+        ("user=alice size=42 (uid=0)", "user=<*> size=<*> (uid=<*>)"),
+        ("blk_-1608999687919862906 count 7", "<*> count <*>"),
+        ('said "hello there friend" twice', 'said "<*>" twice'),
+        ('"GET /api/users/12/orders?x=1 HTTP/1.1" 200', '"GET /api/users/<*>/orders?<*> <*>" <*>'),
+        ("Connection closed by peer", "Connection closed by peer"),
+    ],
+)
+def test_masking_each_variable_kind(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+def mine(lines: list[str]) -> tuple[TemplateMiner, list[int]]:
+    miner = TemplateMiner(lines[:500], reference_year=2026)
+    ids = [miner.add(n, line) for n, line in enumerate(lines, 1)]
+    miner.templates()
+    return miner, [miner.resolve(i) for i in ids]
+
+
+def test_grouping_accuracy_on_labelled_generator() -> None:
+    scores = {}
+    for name in FORMAT_NAMES:
+        log = generate(name, 2000)
+        miner, ids = mine(log.lines)
+        scores[name] = grouping_accuracy(ids, log.labels)
+        print(f"{name:16} templates {len(miner):3d} / {log.n_templates:3d}  GA {scores[name]:.3f}")
+    average = sum(scores.values()) / len(scores)
+    print(f"average GA {average:.3f}")
+    assert len(FORMAT_NAMES) >= 8
+    assert average > 0.9
+    assert min(scores.values()) > 0.8
+
+
+def test_grouping_accuracy_metric() -> None:
+    assert grouping_accuracy([1, 1, 2], ["a", "a", "b"]) == 1.0
+    assert grouping_accuracy([1, 1, 1], ["a", "a", "b"]) == 0.0
+    assert grouping_accuracy([1, 2, 3], ["a", "a", "b"]) == pytest.approx(1 / 3)
+
+
+def test_template_fields_and_examples() -> None:
+    lines = [
+        f"2026-03-04 10:00:0{i},000 WARN [main] a.Pool: pool {u} exhausted after {i}ms"
+        for i, u in enumerate(["alpha", "beta", "gamma", "delta", "omega", "kappa"])
+    ]
+    lines.insert(3, "2026-03-04 10:00:02,500 ERROR [main] a.Pool: pool closed")
+    miner, ids = mine(lines)
+    top = miner.templates()[0]
+    assert top.pattern == "pool <*> exhausted after <*>"
+    assert (top.count, top.first_line, top.last_line) == (6, 1, 7)
+    assert top.first_ts == datetime(2026, 3, 4, 10, 0, 0) and top.last_ts == datetime(2026, 3, 4, 10, 0, 5)
+    assert top.levels == {"WARN": 6}
+    assert top.examples[0][:3] == ["alpha", "beta", "gamma"] and top.examples[1][0] == "0ms"
+    assert len({ids[i] for i in (0, 1, 2, 4, 5, 6)}) == 1 and ids[3] != ids[0]
+    assert json.loads(json.dumps(top.to_dict()))["count"] == 6
+
+
+def test_opened_closed_stay_apart_and_lists_of_any_length_group() -> None:
+    lines = []
+    for i in range(40):
+        verb = "opened" if i % 2 else "closed"
+        lines.append(f"Mar  4 10:00:{i % 60:02d} host sshd[{i}]: session {verb} for user root")
+        blocks = " ".join(f"blk_{i}{k}" for k in range(1 + i % 3))
+        lines.append(f"Mar  4 10:00:{i % 60:02d} host hdfs[{i}]: ask 10.0.0.{i}:50010 to delete {blocks}")
+    miner, _ = mine(lines)
+    patterns = sorted(t.pattern for t in miner.templates())
+    assert patterns == [
+        "ask <*> to delete <*>",
+        "session closed for user root",
+        "session opened for user root",
+    ]
+
+
+def test_memory_bounded_by_templates() -> None:
+    lines = list(multi_service_stream(200_000))
+    miner, _ = mine(lines)
+    templates = miner.templates()
+    stored = sum(len(values) for t in templates for values in t.examples)
+    assert len(templates) <= 40
+    assert stored <= 300
+    assert len(miner._cache) <= 100_000 and len(miner._lines) <= 50_000
+
+
+def test_throughput_sanity() -> None:
+    lines = generate("openssh", 200_000, seed=3).lines
+    start = time.process_time()
+    mine(lines)
+    rate = len(lines) / max(time.process_time() - start, 1e-9)
+    print(f"openssh 200k lines: {rate:,.0f} lines/s")
+    assert rate > 10_000  # generous: the real number is in bench/bench_templates.py
+
+
+def test_mine_file_summary(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    body = [
+        "2026-03-04 10:00:00,000 INFO [main] a.B: start 1",
+        "2026-03-04 10:00:01,000 ERROR [main] a.B: failed 2",
+        "java.lang.RuntimeException: x",
+        "\tat a.B(B.java:1)",
+        "2026-03-04 10:00:02,000 INFO [main] a.B: start 3",
+    ]
+    log.write_text("\n".join(body) + "\n")
+    summary = mine_file(log, reference_year=2026)
+    assert (summary.lines, summary.events) == (5, 3)
+    assert summary.levels == {"INFO": 2, "ERROR": 1}
+    assert summary.first_ts == datetime(2026, 3, 4, 10) and summary.last_ts == datetime(2026, 3, 4, 10, 0, 2)
+    assert [(t.pattern, t.count) for t in summary.templates] == [("start <*>", 2), ("failed <*>", 1)]
+    data = json.loads(json.dumps(summary.to_dict()))
+    assert data["templates"][1]["first_line"] == 2
+
+
+def test_miner_without_sample_learns_header_online() -> None:
+    log = generate("hdfs", 3000)
+    miner = TemplateMiner(reference_year=2026)
+    ids = [miner.add(n, line) for n, line in enumerate(log.lines, 1)]
+    miner.templates()
+    assert grouping_accuracy([miner.resolve(i) for i in ids], log.labels) > 0.9
