@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from service import collections
 from service.errors import BadRequest, Conflict
 from service.models import TERMINAL_JOB_STATUSES, JobEvent, JobSpec, JobState, utcnow
 from service.pack import precheck
@@ -13,6 +14,8 @@ from service.queue import JobQueue
 
 def validate(services: Services, spec: JobSpec, tenant: str) -> None:
     """Refuse up front what can never succeed: missing questions, unknown documents, too many tokens."""
+    if spec.collection and not spec.document_ids:  # resolved now: later uploads join later jobs
+        spec.document_ids = collections.document_ids(services.records, tenant, spec.collection)
     limits = services.settings.limits
     questions = spec.all_questions()
     if spec.type == "qa" and not questions:

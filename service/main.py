@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from service.api.errors import install_error_handlers
 from service.api.middleware import AuthMiddleware, BodyLimitMiddleware
 from service.api.routes import admin, documents, health, jobs
+from service.api.routes import collections as collection_routes
 from service.api.routes import events as job_events
 from service.auth import AuthGate
 from service.config import Settings
@@ -46,4 +47,5 @@ def create_app(
     app.include_router(jobs.router)
     app.include_router(admin.router)
     app.include_router(job_events.router)
+    app.include_router(collection_routes.router)
     return app

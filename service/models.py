@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DocumentKind = Literal["pdf", "docx", "text", "log"]
 DocumentStatus = Literal["uploaded", "extracting", "ready", "failed"]
@@ -127,6 +127,7 @@ class DocumentRecord(BaseModel):
     size: int
     sha256: str
     created_at: datetime = Field(default_factory=utcnow)
+    collection: str | None = Field(None, description="Named collection, e.g. contracts/acme.")
 
 
 # ---------------------------------------------------------------- jobs
@@ -149,11 +150,22 @@ class JobSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: JobType
-    document_ids: list[str] = Field(min_length=1)
+    document_ids: list[str] = Field(default_factory=list, description="The documents (or a collection).")
+    collection: str | None = Field(None, description="Use this collection's documents (resolved at submit).")
     question: str | None = None
     questions: list[str] | None = None
     model: str | None = None
     options: JobOptions = Field(default_factory=JobOptions)
+
+    callback_url: str | None = Field(
+        None, pattern=r"^https?://", max_length=2000, description="Signed webhook when the job ends."
+    )
+
+    @model_validator(mode="after")
+    def _documents_or_collection(self) -> JobSpec:
+        if not self.document_ids and not self.collection:
+            raise ValueError("name document_ids or a collection")
+        return self
 
     def all_questions(self) -> list[str]:
         found = [q for q in ([self.question] if self.question else []) + (self.questions or []) if q.strip()]

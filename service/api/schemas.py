@@ -26,6 +26,7 @@ class DocumentOut(BaseModel):
     token_method: str | None = None
     encoding: str | None = None
     extracted_at: datetime | None = None
+    collection: str | None = None
 
 
 class DocumentList(BaseModel):

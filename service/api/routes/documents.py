@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from service import documents
+from service import collections, documents
 from service.api.deps import QueueDep, ServicesDep, TenantDep, UploadAllowanceDep
 from service.api.schemas import DocumentList, DocumentOut, TextSlice
 from service.api.upload import receive_file
+from service.models import DocumentKind
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -30,7 +32,16 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
                     }
                 }
             },
-        }
+        },
+        "parameters": [
+            {
+                "name": "collection",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Put the document into this collection, e.g. contracts/acme.",
+            }
+        ],
     },
 )
 async def upload_document(
@@ -38,9 +49,14 @@ async def upload_document(
 ) -> Any:
     """Upload one file as multipart field `file`. It is streamed to storage (bounded memory) and hashed;
     extraction runs on a worker. Identical bytes are stored and extracted once."""
+    collection = request.query_params.get("collection")
+    if collection is not None:
+        collections.check_name(collection)  # refused before any byte is stored
     with allowance.explain():  # the tenant's per-file limit, capped by its remaining storage quota
         filename, writer = await receive_file(request, services.blobs, allowance.max_bytes)
     accepted = documents.accept_upload(services, writer, documents.safe_filename(filename), tenant)
+    if collection is not None:
+        accepted.document = collections.assign(services.records, accepted.document, collection)
     if accepted.needs_extraction:
         queue.submit_extraction(accepted.document.sha256)
     return documents.describe(services, accepted.document)
@@ -52,8 +68,18 @@ def list_documents(
     tenant: TenantDep,
     offset: int = Query(0, ge=0),
     limit: int = Query(50, ge=1, le=500),
+    collection: Annotated[str | None, Query(description="Only this collection's documents.")] = None,
+    kind: Annotated[DocumentKind | None, Query(description="Only pdf, docx, text or log.")] = None,
+    uploaded_after: Annotated[datetime | None, Query(description="Uploaded at or after (ISO 8601).")] = None,
+    uploaded_before: Annotated[datetime | None, Query(description="Uploaded at or before.")] = None,
 ) -> Any:
-    total, docs = services.records.list_documents(tenant, offset, limit)
+    """The tenant's documents, newest first, optionally filtered; `total` counts the matches."""
+    if collection or kind or uploaded_after or uploaded_before:
+        total, docs = collections.list_documents(
+            services.records, tenant, collection, kind, uploaded_after, uploaded_before, offset, limit
+        )
+    else:
+        total, docs = services.records.list_documents(tenant, offset, limit)
     return {"total": total, "items": [documents.describe(services, d) for d in docs]}
 
 
