@@ -108,7 +108,7 @@ def record_job_usage(redis_client: redis.Redis, prefix: str, job: JobState) -> N
 
 def _parse(raw: dict[str, str]) -> dict[str, int | float]:
     out: dict[str, int | float] = {name: int(raw.get(name, 0)) for name in INT_FIELDS}
-    out[COST_FIELD] = round(float(raw.get(COST_FIELD, 0.0)), 6)
+    out[COST_FIELD] = round(float(raw.get(COST_FIELD, 0.0)), 9)  # hides float noise of HINCRBYFLOAT sums
     return out
 
 
