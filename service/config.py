@@ -44,6 +44,13 @@ class ModelSettings(BaseModel):
     backoff_max_s: float = 60.0
     default_max_output_tokens: int = Field(8192, description="Output budget reserved when a job sets none.")
     tokenizer_path: Path | None = Field(None, description="A tokenizer.json for exact token counts.")
+    tokenizer_name: str | None = Field(
+        None, description="Hugging Face tokenizer to fetch by name (needs internet or the HF cache)."
+    )
+    tokenize_endpoint: str | None = Field(
+        None, description="The model server's POST /tokenize URL (vLLM or llama.cpp) for exact counts."
+    )
+    rate_limit: bool = Field(True, description="Share the catalog's rpm/tpm quotas across workers via Redis.")
 
 
 class WorkerSettings(BaseModel):

@@ -1,15 +1,20 @@
-"""Job operations behind the API and CLI: validate and submit, read, cancel."""
+"""Job operations behind the API and CLI: validate and submit, dry-run, read, cancel."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from service import collections
-from service.errors import BadRequest, Conflict
-from service.models import TERMINAL_JOB_STATUSES, JobEvent, JobSpec, JobState, utcnow
+from service.errors import BadRequest, Conflict, ExtractionFailed
+from service.llm.cost import estimated_cost, free
+from service.model_call import prepare
+from service.models import TERMINAL_JOB_STATUSES, CorpusDocument, DryRun, JobEvent, JobSpec, JobState, utcnow
 from service.pack import precheck
 from service.pipeline import Services
 from service.queue import JobQueue
+
+DRY_RUN_WAIT_S = 5.0  # a dry run waits this long for documents still being extracted, then answers 409
 
 
 def validate(services: Services, spec: JobSpec, tenant: str) -> None:
@@ -39,9 +44,10 @@ def validate(services: Services, spec: JobSpec, tenant: str) -> None:
         content = services.records.get_content(doc.sha256)
         if content is not None and content.tokens is not None:
             tokens.append(content.tokens)
-    question_tokens = sum(services.counter.count(q) for q in questions)
+    counter = services.counter_for(spec.model)
+    question_tokens = sum(counter.count(q) for q in questions)
     if spec.options.overflow == "error":
-        precheck([*tokens, question_tokens], budget, services.counter.expected_error)
+        precheck([*tokens, question_tokens], budget, counter.expected_error)
 
 
 def submit(services: Services, queue: JobQueue, spec: JobSpec, tenant: str) -> JobState:
@@ -51,6 +57,53 @@ def submit(services: Services, queue: JobQueue, spec: JobSpec, tenant: str) -> J
     services.records.create_job(job)
     queue.submit_job(job.id)
     return job
+
+
+def ready_corpus(services: Services, spec: JobSpec, tenant: str, wait_s: float) -> list[CorpusDocument]:
+    """The job's documents as extracted text, waiting up to `wait_s` for extraction to finish."""
+    records = services.records
+    docs = [records.get_document(doc_id, tenant) for doc_id in spec.document_ids]
+    deadline = time.monotonic() + wait_s
+    while True:
+        contents = [records.get_content(d.sha256) for d in docs]
+        pending = []
+        for doc, content in zip(docs, contents, strict=True):
+            if content is None or content.status == "failed":
+                reason = content.error.message if content and content.error else "its content is gone"
+                raise ExtractionFailed(
+                    f"document {doc.id} ({doc.name}) could not be extracted: {reason}",
+                    code="document_failed",
+                    details={"document_id": doc.id},
+                )
+            if content.status != "ready":
+                pending.append(doc.id)
+        if not pending:
+            return [CorpusDocument(d.id, d.name, d.kind, services.blobs.load_text(d.sha256)) for d in docs]
+        if time.monotonic() >= deadline:
+            raise Conflict(
+                f"documents still being extracted: {', '.join(pending)}; retry once they are ready",
+                code="document_not_ready",
+                details={"document_ids": pending},
+            )
+        time.sleep(0.2)
+
+
+def dry_run(services: Services, spec: JobSpec, tenant: str) -> DryRun:
+    """Pack exactly as the worker would and price it, without calling the model or creating a job."""
+    validate(services, spec, tenant)
+    corpus = ready_corpus(services, spec, tenant, DRY_RUN_WAIT_S)
+    prompt = prepare(services, corpus, spec)
+    manifest = prompt.manifest
+    if services.engine_name(spec.model) == "offline":
+        cost, engine, model = free("offline"), "offline", "offline"
+    else:
+        info = services.catalog.get(manifest.model)
+        cost, engine, model = (
+            estimated_cost(info, manifest.total_tokens, manifest.reserved_output),
+            "llm",
+            info.id,
+        )
+    return DryRun(model=model, engine=engine, manifest=manifest, estimated_cost_usd=cost.usd, cost=cost)
 
 
 def cancel(services: Services, queue: JobQueue, job_id: str, tenant: str) -> JobState:

@@ -156,7 +156,9 @@ class JobSpec(BaseModel):
     questions: list[str] | None = None
     model: str | None = None
     options: JobOptions = Field(default_factory=JobOptions)
-
+    dry_run: bool = Field(
+        False, description="Pack and price only: return the manifest and estimated cost, run nothing."
+    )
     callback_url: str | None = Field(
         None, pattern=r"^https?://", max_length=2000, description="Signed webhook when the job ends."
     )
@@ -192,6 +194,12 @@ class Usage(BaseModel):
     cached_tokens: int = 0
     total_tokens: int = 0
     estimated: bool = Field(False, description="True when counted by us, not reported by the provider.")
+
+
+class Cost(BaseModel):
+    usd: float
+    estimated: bool = Field(description="True when not from the provider's reported usage.")
+    pricing: str = Field(description="The prices applied, in words.")
 
 
 class DocumentBudget(BaseModel):
@@ -249,6 +257,22 @@ class JobResult(BaseModel):
     finish_reason: str | None = None
     facts: dict[str, Any] = Field(default_factory=dict, description="Structured findings (offline engine).")
     unverified_citations: int = 0
+    cost: Cost | None = None
+    repacked: dict[str, Any] | None = Field(
+        None,
+        description="Set when the provider counted more tokens than we did and the prompt was re-packed.",
+    )
+
+
+class DryRun(BaseModel):
+    """What a job would send and cost, without running it (POST /v1/jobs with dry_run)."""
+
+    dry_run: Literal[True] = True
+    model: str
+    engine: str
+    manifest: PackManifest
+    estimated_cost_usd: float
+    cost: Cost
 
 
 class JobState(BaseModel):

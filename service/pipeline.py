@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from service.blobs import BlobStore
+from service.calibration import CalibrationStore
 from service.citations import verify_all
 from service.config import Settings
 from service.errors import BadRequest, ExtractionFailed, JobCancelled, LongdocError
 from service.extract import extract_isolated
 from service.llm.base import Engine
 from service.llm.catalog import Catalog, load_catalog
+from service.llm.ratelimit import NoRateLimit, RateLimiter, RedisRateLimiter
+from service.model_call import generate
 from service.models import (
     TERMINAL_JOB_STATUSES,
     AnswerItem,
@@ -32,7 +35,7 @@ from service.models import (
     JobState,
     utcnow,
 )
-from service.pack import Budget, pack
+from service.pack import Budget
 from service.records import Records
 from service.redis_conn import connect
 from service.tokens import TokenCounter, make_counter
@@ -52,24 +55,49 @@ class Services:
 
     @cached_property
     def counter(self) -> TokenCounter:
-        return make_counter(self.settings.model.tokenizer_path)
+        """The deployment's base counter (exact when configured); see `counter_for` for packing."""
+        m = self.settings.model
+        default = m.default_model
+        served = self.catalog.get(default).provider_model_id if default in self.catalog else default
+        return make_counter(m.tokenizer_path, m.tokenizer_name, m.tokenize_endpoint, served)
+
+    @cached_property
+    def calibration(self) -> CalibrationStore:
+        return CalibrationStore(self.records.r, self.settings.key_prefix)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        if not self.settings.model.rate_limit:
+            return NoRateLimit()
+        return RedisRateLimiter(self.records.r, self.settings.key_prefix)
+
+    def model_id(self, model: str | None) -> str:
+        """The catalog id a job's `model` field stands for (the default when unset or offline)."""
+        return model if model and model != OFFLINE_MODEL else self.settings.model.default_model
+
+    def counter_for(self, model: str | None) -> TokenCounter:
+        """The base counter, scaled by what the provider reported for this model (estimators only)."""
+        return self.calibration.calibrated(self.model_id(model), self.counter)
 
     @cached_property
     def catalog(self) -> Catalog:
         return load_catalog(self.settings.model.catalog_path)
 
+    def engine_name(self, model: str | None) -> str:
+        """ "offline" or "llm": which engine `engine_for(model)` builds, without building it."""
+        return "offline" if not self.settings.online or model == OFFLINE_MODEL else "llm"
+
     def engine_for(self, model: str | None) -> Engine:
-        if not self.settings.online or model == OFFLINE_MODEL:
+        if self.engine_name(model) == "offline":
             from service.llm.offline import OfflineEngine
 
             return OfflineEngine()
         from service.llm.openai_compat import OpenAICompatEngine
 
-        return OpenAICompatEngine(self.settings.model, self.catalog)
+        return OpenAICompatEngine(self.settings.model, self.catalog, rate_limiter=self.rate_limiter)
 
     def budget_for(self, model: str | None, max_output: int | None) -> Budget:
-        name = model if model and model != OFFLINE_MODEL else self.settings.model.default_model
-        info = self.catalog.get(name)
+        info = self.catalog.get(self.model_id(model))
         reserved = max_output or min(self.settings.model.default_max_output_tokens, info.max_output)
         if reserved > info.max_output:
             raise BadRequest(
@@ -199,6 +227,8 @@ def _finish(
             _event(job, "failed", error.code)
         else:
             job.status, job.result = "succeeded", result
+            if result is not None:  # the stream's progress is throttled; the final count is exact
+                job.progress.output_tokens = max(job.progress.output_tokens, result.usage.completion_tokens)
             job.progress.stage, job.progress.percent = "done", 100.0
             _event(job, "succeeded")
         return job
@@ -236,12 +266,8 @@ def _result(services: Services, job: JobState, hooks: JobHooks) -> JobResult:
     spec = job.spec
     corpus = _wait_for_documents(services, job, hooks)
     hooks.progress("packing", 5.0)
-    budget = services.budget_for(spec.model, spec.options.max_output_tokens)
-    prompt = pack(corpus, spec.type, spec.all_questions(), budget, services.counter, spec.options.overflow)
-    if hooks.cancelled():
-        raise JobCancelled("cancelled before generation")
-    hooks.progress("generating", 15.0)
-    output = services.engine_for(spec.model).run(prompt, spec, hooks)
+    generation = generate(services, corpus, spec, hooks)
+    output, prompt = generation.output, generation.prompt
     hooks.progress("verifying", 95.0)
     by_id = {d.id: d for d in corpus}
     answers = [
@@ -268,6 +294,8 @@ def _result(services: Services, job: JobState, hooks: JobHooks) -> JobResult:
         finish_reason=output.finish_reason,
         facts=output.facts,
         unverified_citations=sum(1 for c in citations if c.status != "verified"),
+        cost=generation.cost,
+        repacked=generation.repacked,
     )
 
 

@@ -8,10 +8,14 @@ whitespace, CJK) and prices each run; counts err on the high side and the packer
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 # One alternation, one pass: letters (incl. Latin-1/Greek/Cyrillic), digits, CJK, other symbols, spaces.
 _RUN = re.compile(
@@ -30,8 +34,15 @@ _CJK_CHARS_PER_TOKEN = 1.6
 
 
 class TokenCounter(Protocol):
-    method: str
-    expected_error: float  # relative; the packer reserves this share of the prompt as safety margin
+    """Counts tokens; `method` says how (the manifest shows it), `expected_error` how well."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def expected_error(self) -> float:
+        """Relative; the packer reserves this share of the prompt as safety margin."""
+        ...
 
     def count(self, text: str) -> int: ...
 
@@ -64,33 +75,94 @@ class EstimatingCounter:
         return int(tokens) + 1
 
 
-@dataclass
 class HFTokenizerCounter:
-    """Exact counts from a Hugging Face `tokenizer.json` (e.g. MiniMax-M1's), when configured by path."""
+    """Exact counts from a Hugging Face tokenizer: a `tokenizer.json` by path, or fetched by name."""
 
-    path: Path
-    method: str = "exact:tokenizer.json"
-    expected_error: float = 0.01
+    expected_error = 0.01
 
-    def __post_init__(self) -> None:
-        from tokenizers import Tokenizer  # optional dependency, imported only when configured
+    def __init__(self, tokenizer: object, method: str):
+        self._tokenizer = tokenizer
+        self.method = method
 
-        self._tokenizer = Tokenizer.from_file(str(self.path))
+    @classmethod
+    def from_file(cls, path: Path) -> HFTokenizerCounter:
+        from tokenizers import (
+            Tokenizer,
+        )  # optional dependency (extra "exact-tokens"), imported when configured
+
+        return cls(Tokenizer.from_file(str(path)), "exact:tokenizer.json")
+
+    @classmethod
+    def from_name(cls, name: str) -> HFTokenizerCounter:
+        """Fetch by hub name (needs internet, or the local HF cache). Raises on any failure."""
+        from tokenizers import Tokenizer
+
+        return cls(Tokenizer.from_pretrained(name), f"exact:{name}")
 
     def count(self, text: str) -> int:
         if not text:
             return 0
         chunk = 65536  # encoding one huge string is several times slower than chunks
+        encode = self._tokenizer.encode  # type: ignore[attr-defined]
         return sum(
-            len(self._tokenizer.encode(text[i : i + chunk], add_special_tokens=False).ids)
-            for i in range(0, len(text), chunk)
+            len(encode(text[i : i + chunk], add_special_tokens=False).ids) for i in range(0, len(text), chunk)
         )
 
 
-def make_counter(tokenizer_path: Path | None = None) -> TokenCounter:
-    """The best counter this deployment has."""
-    if tokenizer_path is not None and tokenizer_path.exists():
-        return HFTokenizerCounter(tokenizer_path)
+@dataclass
+class ScaledCounter:
+    """Another counter's counts times `factor`: calibration against the provider, or a re-pack after the
+    provider reported more prompt tokens than we counted. `base_count` is the unscaled count."""
+
+    base: TokenCounter
+    factor: float
+    method: str
+    expected_error: float
+
+    def count(self, text: str) -> int:
+        return math.ceil(self.base.count(text) * self.factor)
+
+    def base_count(self, text: str) -> int:
+        return self.base.count(text)
+
+
+def unscaled(counter: TokenCounter, tokens: int) -> int:
+    """`tokens` as the unscaled base counter would have counted them (for calibration samples)."""
+    if isinstance(counter, ScaledCounter):
+        return unscaled(counter.base, round(tokens / counter.factor))
+    return tokens
+
+
+def make_counter(
+    tokenizer_path: Path | None = None,
+    tokenizer_name: str | None = None,
+    tokenize_endpoint: str | None = None,
+    model: str = "",
+) -> TokenCounter:
+    """The best counter this deployment has: the server's tokenize endpoint, a tokenizer file, a tokenizer
+    fetched by name, else the estimator. Every unusable exact source is logged and falls through."""
+    if tokenize_endpoint:
+        from service.tokens_remote import EndpointCounter
+
+        try:
+            return EndpointCounter.probe(tokenize_endpoint, model)
+        except Exception as exc:  # any failure: say so and fall back, never block the service
+            log.warning("tokenize endpoint %s unusable (%s); falling back", tokenize_endpoint, exc)
+    if tokenizer_path is not None:
+        if tokenizer_path.exists():
+            return HFTokenizerCounter.from_file(tokenizer_path)
+        log.warning("tokenizer file %s does not exist; falling back", tokenizer_path)
+    if tokenizer_name:
+        try:
+            return HFTokenizerCounter.from_name(tokenizer_name)
+        except Exception as exc:  # offline, unknown name, tokenizers not installed
+            log.warning(
+                "tokenizer %r could not be fetched (%s: %s); using the estimator (%s)",
+                tokenizer_name,
+                type(exc).__name__,
+                str(exc)[:200],
+                EstimatingCounter.method,
+            )
     return EstimatingCounter()
 
 

@@ -22,6 +22,7 @@ from service.llm.answers import parse_answers
 from service.llm.base import RunHooks
 from service.llm.catalog import Catalog, ModelInfo
 from service.llm.provider_errors import decode_json, from_http_status, from_stream_error, parse_retry_after
+from service.llm.ratelimit import NoRateLimit, RateLimiter, scope_for
 from service.llm.retry import RetryPolicy, call_with_retry
 from service.llm.sse import iter_sse
 from service.llm.stream import StreamAccumulator
@@ -68,6 +69,7 @@ class OpenAICompatEngine:
         catalog: Catalog,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        rate_limiter: RateLimiter | None = None,
     ):
         if not settings.provider_base_url:
             raise BadRequest("no model provider configured", code="provider_not_configured")
@@ -75,6 +77,7 @@ class OpenAICompatEngine:
         self._catalog = catalog
         self._transport = _Borrowed(transport) if transport is not None else None
         self._sleep = sleep
+        self._limiter: RateLimiter = rate_limiter or NoRateLimit()
         self._url = settings.provider_base_url.rstrip("/") + "/chat/completions"
         self._openrouter = "openrouter.ai" in settings.provider_base_url
         self._key = settings.api_key.get_secret_value() if settings.api_key else ""
@@ -97,17 +100,24 @@ class OpenAICompatEngine:
             body["max_tokens"],
             len(prompt.system) + len(prompt.user),
         )
+        scope = scope_for(self._settings.provider_base_url or "", info.id)
+        reserve = prompt.manifest.total_tokens + body["max_tokens"]  # what the provider counts against TPM
+
+        def attempt(_attempt: int, deadline: float) -> _Completion:
+            self._limiter.acquire(scope, info.rate_limits, reserve, deadline, hooks.cancelled)
+            return self._attempt(client, body, hooks, deadline)
+
         try:
             with httpx.Client(transport=self._transport, timeout=self._timeout) as client:
                 completion = call_with_retry(
-                    lambda _attempt, deadline: self._attempt(client, body, hooks, deadline),
-                    self._policy,
-                    sleep=self._sleep,
-                    cancelled=hooks.cancelled,
+                    attempt, self._policy, sleep=self._sleep, cancelled=hooks.cancelled
                 )
-            return self._output(completion, prompt, info, body["max_tokens"])
+            output = self._output(completion, prompt, info, body["max_tokens"])
         except LongdocError as exc:
             raise self._scrub(exc) from exc.__cause__
+        if not output.usage.estimated:  # give back the unused part of the output reservation
+            self._limiter.release(scope, info.rate_limits, reserve - output.usage.total_tokens)
+        return output
 
     def build_request(self, prompt: PackedPrompt, spec: JobSpec, info: ModelInfo) -> dict[str, Any]:
         """The JSON body of the chat-completions call (no secrets in it)."""

@@ -53,6 +53,8 @@ _REQUESTED_RES = (
     re.compile(r"you requested (?:about )?" + _NUM + r"\s*tokens", re.I),
     re.compile(r"your (?:request|prompt) (?:has|contains(?: at least)?) " + _NUM + r"\s*(?:input )?", re.I),
 )
+# The prompt's own share when the message splits the request into input and output (vLLM, OpenRouter).
+_PROMPT_PART_RE = re.compile(r"\(" + _NUM + r"\s*(?:of text input|in the messages)", re.I)
 _OVERFLOW_HINTS = ("context window exceeds limit", "context_length_exceeded", "maximum context length")
 _MODERATION_HINTS = ("moderation", "flagged", "guardrail", "sensitive")
 _MAX_MESSAGE = 500
@@ -94,6 +96,9 @@ def overflow_from_message(message: str) -> ContextOverflow | None:
         if requested := pattern.search(message):
             details["provider_prompt_tokens"] = _int(requested.group(1))
             break
+    if part := _PROMPT_PART_RE.search(message):  # "you requested N" counted the output too
+        details["provider_requested_tokens"] = details.get("provider_prompt_tokens")
+        details["provider_prompt_tokens"] = _int(part.group(1))
     return ContextOverflow(f"the provider refused the prompt as too long: {short(message)}", details=details)
 
 
