@@ -58,7 +58,9 @@ def run_main(main: Callable[[], None]) -> None:
 def banner(title: str) -> None:
     """One header line with what and where, so pasted results carry their context."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"## {title}  ({stamp}, {os.cpu_count()} cores, Python {sys.version.split()[0]})")
+    # The load average says whether other work shared the cores (the numbers are only comparable when low).
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"## {title}  ({stamp}, {os.cpu_count()} cores, load {load}, Python {sys.version.split()[0]})")
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -11,7 +11,8 @@ that case's alone:
   writing the text to a file and reading it back; peak = the extraction child's VmHWM, sampled from
   /proc every 5 ms (ru_maxrss is useless here: Linux carries the forking parent's peak across exec);
   `base` = the caller's own peak (it holds the text read back).
-Times are medians of --repeat runs, peaks the maximum.
+Times are medians of --repeat runs, peaks the maximum. A second table splits the fixed cost of one
+isolated extraction: interpreter start and the imports of the child module.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import argparse
 import contextlib
 import json
 import os
+import resource
+import subprocess
 import sys
 import threading
 import time
@@ -165,6 +168,32 @@ def main() -> None:
                 print(f"  done {label} {mode}", file=sys.stderr)
     headers = ["format", "mode", "file MB", "text MB", "pages", "s", "pages/s", "text MB/s", "file MB/s"]
     print_table([*headers, "peak RSS MB", "base MB"], rows)
+    print_table(["spawn cost of the isolated child", "wall s", "CPU s"], spawn_costs(args.repeat))
+
+
+SPAWN_CASES = [
+    ("interpreter start (python -c pass)", "pass"),
+    ("+ import service.extract.child", "import service.extract.child"),
+    ("  of which pypdf", "import pypdf"),
+    ("  of which docx (python-docx)", "import docx"),
+    ("  of which service.config (pydantic, pydantic-settings, models)", "import service.config"),
+]
+
+
+def spawn_costs(repeat: int) -> list[list[object]]:
+    """What a fresh extraction child pays before extracting anything (medians of `repeat` runs)."""
+    rows: list[list[object]] = []
+    for label, code in SPAWN_CASES:
+        walls, cpus = [], []
+        for _ in range(repeat):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            walls.append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        rows.append([label, median(walls), median(cpus)])
+    return rows
 
 
 if __name__ == "__main__":
