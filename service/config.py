@@ -113,8 +113,8 @@ class TenantLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_upload_bytes: int | None = Field(
-        None, ge=1, description="Largest upload per file for a tenant; unset = limits.max_upload_bytes."
+    max_upload_bytes: int = Field(
+        0, ge=0, description="Largest upload per file for a tenant; 0 = limits.max_upload_bytes."
     )
     max_stored_bytes: int = Field(
         20 * 1024**3, ge=0, description="Sum of a tenant's document sizes (413 quota_exceeded above it)."

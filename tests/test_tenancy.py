@@ -218,8 +218,10 @@ def test_job_usage_is_summed_per_tenant_and_day_once_per_job(settings: Settings)
 
 
 def test_job_cost_accepts_numbers_objects_and_absence() -> None:
-    class Cost:
-        total_usd = 0.5
+    class Cost:  # the shape of models.Cost (usd, estimated, pricing)
+        usd = 0.5
+        estimated = True
+        pricing = "catalog"
 
     class Result:
         def __init__(self, cost: object):
