@@ -61,6 +61,14 @@ class WorkerSettings(BaseModel):
         7200, description="Redis redelivery timeout; must exceed the hard limit plus queueing time."
     )
     max_job_attempts: int = Field(3, description="Deliveries of one job before it is failed (poison guard).")
+    job_lock_ttl_s: int = Field(
+        60,
+        description="Lease of the per-job lock, renewed while the job runs: a killed worker's job can be "
+        "retried this long after its death. Keep it well below the visibility timeout.",
+    )
+    soft_shutdown_timeout_s: float = Field(
+        30.0, description="On shutdown, running jobs get this long before their messages are requeued."
+    )
     max_tasks_per_child: int = 100
 
 

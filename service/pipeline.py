@@ -37,7 +37,7 @@ from service.models import (
 )
 from service.pack import Budget
 from service.records import Records
-from service.redis_conn import connect
+from service.redis_conn import LeaseKeeper, connect
 from service.tokens import TokenCounter, make_counter
 
 log = logging.getLogger("longdoc.pipeline")
@@ -303,10 +303,11 @@ def run_job(services: Services, job_id: str) -> JobState:
     """Run one job to a terminal state. Safe to call again for the same job (redelivery)."""
     records = services.records
     owner = uuid.uuid4().hex
-    lock_ttl = services.settings.worker.hard_time_limit_s + 60
+    lock_ttl = services.settings.worker.job_lock_ttl_s  # renewed while we live (LeaseKeeper)
     if not records.acquire_lock(f"job:{job_id}", owner, lock_ttl):
         log.info("job %s is already running elsewhere; leaving it", job_id)
         return records.get_job(job_id)
+    keeper = LeaseKeeper(records.r, records.lock_key(f"job:{job_id}"), owner, lock_ttl).start()
     try:
         job = _start(services, job_id)
         if job is None:
@@ -322,4 +323,5 @@ def run_job(services: Services, job_id: str) -> JobState:
             return _finish(services, job_id, None, LongdocError(f"{type(exc).__name__}: {exc}", code=code))
         return _finish(services, job_id, result, None)
     finally:
+        keeper.stop()
         records.release_lock(f"job:{job_id}", owner)

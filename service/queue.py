@@ -3,6 +3,10 @@
 The worker app (workers/celery_app.py) is configured from the same `celery_config`, so producers and
 consumers agree on serializer, queues and the Redis visibility timeout (Celery reads the latter in
 three places; a shorter value anywhere silently wins).
+
+Redis has no acks: a message a dead worker held comes back only when a sweep finds it older than the
+visibility timeout. kombu sweeps every `unacked_restore_interval * unacked_restore_throttle` seconds
+(100 s by default), so both are scaled to the timeout: a short timeout gets a prompt sweep.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
+from kombu.exceptions import OperationalError
 
-from service.config import Settings
+from service.config import Settings, WorkerSettings
+from service.errors import ServiceUnavailable
 
 EXTRACT_TASK = "longdoc.extract"
 JOB_TASK = "longdoc.run_job"
@@ -19,10 +25,23 @@ EXTRACT_QUEUE = "longdoc.extract"
 JOB_QUEUE = "longdoc.jobs"
 
 
+def transport_options(w: WorkerSettings) -> dict[str, Any]:
+    """Redis transport options: the visibility timeout and a restore sweep of about a tenth of it."""
+    vis = w.visibility_timeout_s
+    interval = max(1, min(10, vis // 10))
+    throttle = max(1, min(10, vis // (10 * interval)))
+    return {
+        "visibility_timeout": vis,
+        "unacked_restore_interval": interval,
+        "unacked_restore_throttle": throttle,
+    }
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
+    """The one Celery configuration of producers (API) and consumers (workers)."""
     url = settings.effective_redis_url()
     w = settings.worker
-    transport = {"visibility_timeout": w.visibility_timeout_s}
+    transport = transport_options(w)
     return {
         "broker_url": url,
         "result_backend": url,
@@ -39,6 +58,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_soft_time_limit": w.soft_time_limit_s,
         "task_time_limit": w.hard_time_limit_s,
         "worker_max_tasks_per_child": w.max_tasks_per_child,
+        # Celery >= 5.5: a time-limited warm phase at shutdown, after which unacked messages (running,
+        # reserved and countdown tasks alike) are requeued at once instead of after the visibility timeout.
+        "worker_soft_shutdown_timeout": w.soft_shutdown_timeout_s,
+        "worker_enable_soft_shutdown_on_idle": True,
         "result_expires": settings.result_ttl_s,
         "task_ignore_result": True,  # job state and results live in our own records
         "task_routes": {EXTRACT_TASK: {"queue": EXTRACT_QUEUE}, JOB_TASK: {"queue": JOB_QUEUE}},
@@ -63,10 +86,20 @@ class JobQueue:
         self.app = make_celery(settings, "longdoc-client")
 
     def submit_extraction(self, sha256: str) -> None:
-        self.app.send_task(EXTRACT_TASK, args=[sha256], queue=EXTRACT_QUEUE)
+        try:
+            self.app.send_task(EXTRACT_TASK, args=[sha256], queue=EXTRACT_QUEUE)
+        except OperationalError as exc:
+            raise ServiceUnavailable(
+                "the job queue is unavailable; retry shortly", code="redis_unavailable"
+            ) from exc
 
     def submit_job(self, job_id: str) -> None:
-        self.app.send_task(JOB_TASK, args=[job_id], queue=JOB_QUEUE, task_id=f"task-{job_id}")
+        try:
+            self.app.send_task(JOB_TASK, args=[job_id], queue=JOB_QUEUE, task_id=f"task-{job_id}")
+        except OperationalError as exc:  # kombu gave up reconnecting to the broker
+            raise ServiceUnavailable(
+                "the job queue is unavailable; retry shortly", code="redis_unavailable"
+            ) from exc
 
     def revoke_job(self, job_id: str) -> None:
         self.app.control.revoke(f"task-{job_id}")

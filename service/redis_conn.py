@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +29,42 @@ def reachable(url: str, timeout_s: float = 1.0) -> bool:
         return bool(client.ping())
     except (redis.RedisError, OSError, ValueError):
         return False
+
+
+_RENEW_IF_OURS = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end return 0"
+)
+
+
+class LeaseKeeper:
+    """Keeps a `SET NX EX` lock alive for as long as its holder lives.
+
+    A thread renews the key every ttl/3 seconds, and only while it still holds `owner`. A holder killed
+    with SIGKILL stops renewing, so its lock lapses within `ttl_s` and a redelivered job can proceed,
+    while a live holder keeps out a duplicate delivery however long the job runs.
+    """
+
+    def __init__(self, client: redis.Redis, key: str, owner: str, ttl_s: int):
+        self.client, self.key, self.owner, self.ttl_s = client, key, owner, ttl_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease:{key}", daemon=True)
+
+    def start(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        interval = max(self.ttl_s / 3, 0.2)
+        while not self._stop.wait(interval):
+            try:
+                if not self.client.eval(_RENEW_IF_OURS, 1, self.key, self.owner, self.ttl_s):
+                    return  # the lease lapsed (e.g. Redis was away longer than ttl): nothing left to keep
+            except (redis.RedisError, OSError):
+                continue  # Redis is away for a moment: try again at the next tick
 
 
 def redis_server_binary() -> str:
