@@ -17,6 +17,10 @@ The answer cites the first non-empty line of the first `<document id=...>` in th
 `<page number="N">`, line from a `N| ` prefix), once per `<question n=...>` of the task.
 Faults are queued and each consumes one request: fail_next, base_resp_error, midstream_error,
 truncate_stream, hang, finish_length, raw_stream.
+
+Prompt tokens are counted as len(text) / chars_per_token (+4 per message). `POST /tokenize` counts the same
+way, in vLLM's dialect ({"model", "prompt"} -> {"count", "tokens", "max_model_len"}) and llama.cpp's
+({"content"} -> {"tokens"}); tokenize_dialect="llamacpp" refuses vLLM's shape like a llama.cpp server.
 """
 
 from __future__ import annotations
@@ -113,6 +117,8 @@ class FakeLLM:
         chunk_delay: float = 0.0,
         omit_open_think: bool = False,
         cumulative_final: bool | None = None,
+        chars_per_token: float = 3.0,
+        tokenize_dialect: Literal["vllm", "llamacpp", "both"] = "both",
     ):
         self.flavor = flavor
         self.context_limit = context_limit
@@ -120,6 +126,9 @@ class FakeLLM:
         self.chunk_delay = chunk_delay
         self.omit_open_think = omit_open_think
         self.cumulative_final = flavor == "minimax" if cumulative_final is None else cumulative_final
+        self.chars_per_token = chars_per_token
+        self.tokenize_dialect = tokenize_dialect
+        self.tokenize_calls = 0
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.disconnects = 0
@@ -130,13 +139,25 @@ class FakeLLM:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
-        self.app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/tokenize", self._tokenize, methods=["POST"]),
+            ]
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def tokenize_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/tokenize"
+
+    def count_tokens(self, text: str) -> int:
+        return int(len(text) / self.chars_per_token)
 
     def start(self) -> FakeLLM:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -239,7 +260,7 @@ class FakeLLM:
             return self._sse(fault.events, request=request)
         messages = body.get("messages") or []
         text = "".join(str(m.get("content") or "") for m in messages)
-        prompt_tokens = len(text) // 3 + 4 * len(messages)
+        prompt_tokens = self.count_tokens(text) + 4 * len(messages)
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 0)
         if (overflow := self._overflow(prompt_tokens, max_tokens)) is not None:
             return overflow
@@ -253,6 +274,19 @@ class FakeLLM:
             return JSONResponse(self._completion(reasoning, answer, finish, usage))
         events = self._events(reasoning, answer, finish, usage)
         return self._sse(events, fault=fault, request=request)
+
+    async def _tokenize(self, request: Request) -> Response:
+        body = await request.json()
+        with self._lock:
+            self.tokenize_calls += 1
+        if "prompt" in body and self.tokenize_dialect != "llamacpp":
+            count = self.count_tokens(str(body["prompt"]))
+            return JSONResponse(
+                {"count": count, "tokens": list(range(count)), "max_model_len": self.context_limit}
+            )
+        if "content" in body and self.tokenize_dialect != "vllm":
+            return JSONResponse({"tokens": list(range(self.count_tokens(str(body["content"]))))})
+        return JSONResponse({"error": {"message": "unsupported tokenize body"}}, status_code=400)
 
     async def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds

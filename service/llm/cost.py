@@ -33,14 +33,14 @@ def actual_cost(info: ModelInfo, usage: Usage) -> Cost:
     pricing = _rates(info, usage.prompt_tokens)
     if usage.estimated:
         pricing += "; the provider reported no usage, so the token counts are ours"
-    return Cost(usd=round(usd, 6), estimated=usage.estimated, pricing=pricing)
+    return Cost(usd=round(usd, 8), estimated=usage.estimated, pricing=pricing)
 
 
 def estimated_cost(info: ModelInfo, prompt_tokens: int, max_output_tokens: int) -> Cost:
     """Upper-bound estimate before a call: our prompt count and the whole output budget, nothing cached."""
     usd = info.cost_usd(prompt_tokens, max_output_tokens)
     pricing = _rates(info, prompt_tokens) + f"; assumes all {max_output_tokens:,} output tokens are used"
-    return Cost(usd=round(usd, 6), estimated=True, pricing=pricing)
+    return Cost(usd=round(usd, 8), estimated=True, pricing=pricing)
 
 
 def free(engine: str) -> Cost:

@@ -241,7 +241,9 @@ class OpenAICompatEngine:
         if self._key and (self._key in exc.message or self._key in repr(exc.details)):
             exc.message = exc.message.replace(self._key, "***")
             exc.args = (exc.message,)
-            exc.details = {k: str(v).replace(self._key, "***") for k, v in exc.details.items()}
+            exc.details = {
+                k: str(v).replace(self._key, "***") if self._key in str(v) else v for k, v in exc.details.items()
+            }
         return exc
 
 
