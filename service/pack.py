@@ -25,7 +25,7 @@ from service.models import (
 )
 from service.tokens import MESSAGE_OVERHEAD_TOKENS, TokenCounter
 
-_DELIMITER_LOOKALIKE = re.compile(r"<(/?\s*(?:documents?|page)\b)", re.IGNORECASE)
+_DELIMITER_LOOKALIKE = re.compile(r"<(/?\s*(?:documents?|page|task|question)\b)", re.IGNORECASE)
 _LINES_PER_UNIT = 500
 
 
