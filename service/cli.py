@@ -21,6 +21,9 @@ console = Console()
 
 app.add_typer(keys_app, name="keys")
 
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Only show the prompt's token budget and estimated cost; run nothing.")
+]
 ApiOpt = Annotated[str | None, typer.Option("--api", help="API base URL (default: LONGDOC_API_BASE_URL).")]
 
 
@@ -57,6 +60,14 @@ def worker(
             "--without-mingle",
         ]
     )
+
+
+@app.command()
+def beat() -> None:
+    """Run Celery beat with the Redis-stored schedules (celery-redbeat); needs LONGDOC_REDIS_URL."""
+    from workers.beat import main as beat_main
+
+    beat_main()
 
 
 @app.command()
@@ -102,9 +113,10 @@ def ask(
     doc: Annotated[list[str], typer.Option("--doc", "-d", help="Document id (repeatable).")],
     model: Annotated[str | None, typer.Option(help="Model id from the catalog.")] = None,
     api: ApiOpt = None,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Ask a question over documents and print the answer with citations."""
-    _run_job({"type": "qa", "document_ids": doc, "question": question, "model": model}, api)
+    _run_job({"type": "qa", "document_ids": doc, "question": question, "model": model}, api, dry_run)
 
 
 @app.command()
@@ -112,9 +124,10 @@ def summarize(
     doc: Annotated[list[str], typer.Argument(help="Document ids.")],
     model: Annotated[str | None, typer.Option(help="Model id from the catalog.")] = None,
     api: ApiOpt = None,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Summarise documents and print the summary with citations."""
-    _run_job({"type": "summarize", "document_ids": doc, "model": model}, api)
+    _run_job({"type": "summarize", "document_ids": doc, "model": model}, api, dry_run)
 
 
 @app.command()
@@ -137,11 +150,16 @@ def _client(api: str | None) -> Any:
     return LongdocClient(api or settings.api_base_url, token=key.get_secret_value() if key else None)
 
 
-def _run_job(spec: dict[str, Any], api: str | None) -> None:
+def _run_job(spec: dict[str, Any], api: str | None, dry_run: bool = False) -> None:
     from service.render import print_job
 
     client = _client(api)
     spec = {k: v for k, v in spec.items() if v is not None}
+    if dry_run:
+        from service.render_dry_run import print_dry_run
+
+        print_dry_run(console, client.submit({**spec, "dry_run": True}))
+        return
     started = time.monotonic()
     from service.progress import follow_job
 
