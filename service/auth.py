@@ -189,7 +189,7 @@ class AuthGate:
             return
         if self.last_open or self.mode == "off":
             log.warning(
-                "AUTH IS OFF: the API answers without an API key, as tenant %r (%s). "
+                "API IS OPEN: it answers without an API key, as tenant %r (%s). "
                 "Create a key (`longdoc keys create --tenant NAME`) or set LONGDOC_AUTH__MODE=keys.",
                 DEFAULT_TENANT,
                 state,
