@@ -13,11 +13,13 @@ from rich.console import Console
 
 from service.config import Settings
 from service.keys_cli import keys_app
+from service.schedules_cli import schedules_app
 
 app = typer.Typer(
     help="longdoc: ask long-context models about whole documents and log archives.", no_args_is_help=True
 )
 console = Console()
+app.add_typer(schedules_app, name="schedules")
 
 app.add_typer(keys_app, name="keys")
 

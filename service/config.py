@@ -82,6 +82,9 @@ class ReportingSettings(BaseModel):
     beat_lock_timeout_s: int = Field(
         30, description="redbeat's lock: a second beat process takes over this long after the first dies."
     )
+    beat_lock: bool = Field(
+        True, description="redbeat's lock (one ticking beat). Off only to test the per-tick guard."
+    )
     schedule_check_max_s: float = Field(
         20.0, description="Beat looks at each schedule at least this often (cron: minute resolution)."
     )
