@@ -19,6 +19,13 @@ class LimitSettings(BaseModel):
     max_pdf_pages: int = Field(20_000, description="PDFs with more pages are refused.")
     max_archive_ratio: int = Field(200, description="Largest decompressed/compressed ratio for .gz/.docx.")
     max_decompressed_bytes: int = Field(4 * 1024**3, description="Largest decompressed size of an archive.")
+    max_archive_members: int = Field(10_000, description="Most files one archive (.zip/.tar) may hold.")
+    max_archive_member_bytes: int = Field(
+        2 * 1024**3, description="Largest decompressed size of one file inside an archive."
+    )
+    max_archive_depth: int = Field(
+        1, description="Compressed files inside an archive are opened this deep (0: skipped); never archives."
+    )
     extract_timeout_s: float = Field(300.0, description="Wall-clock limit for extracting one document.")
     extract_memory_mb: int = Field(2048, description="Address-space limit of the extraction subprocess.")
     max_question_chars: int = Field(20_000, description="Longest accepted question.")

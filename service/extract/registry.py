@@ -9,17 +9,29 @@ from service.config import LimitSettings
 from service.errors import ExtractionFailed
 from service.models import DocumentKind, ExtractedText
 
+from .archive import container_of, extract_archive
 from .docx import extract_docx
 from .pdf import extract_pdf
 from .text import extract_log, extract_plain
 
 Extractor = Callable[[Path, LimitSettings], ExtractedText]
 
+
+def extract_log_or_archive(path: Path, limits: LimitSettings) -> ExtractedText:
+    """A log file (plain, .gz, .bz2, .zst), or an archive of them as one document with per-file anchors."""
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    container = container_of(path, head)
+    if container is not None:
+        return extract_archive(path, container, limits)
+    return extract_log(path, limits)
+
+
 EXTRACTORS: dict[DocumentKind, Extractor] = {
     "pdf": extract_pdf,
     "docx": extract_docx,
     "text": extract_plain,
-    "log": extract_log,
+    "log": extract_log_or_archive,
 }
 
 

@@ -1,7 +1,9 @@
 """Decide what an upload is from its bytes, not its name.
 
-Only the first few KB are read (plus the zip central directory for DOCX). The filename is used only to
-choose between text kinds (log vs plain/markdown/csv/json) and to accept gzip as a compressed log.
+Only the first few KB are read (plus the zip central directory for DOCX and zip archives). The filename
+is used only to choose between text kinds (log vs plain/markdown/csv/json) and to accept compressed
+files and archives (.gz/.tgz, .bz2, .zst, .zip, .tar) as logs: an archive is one log document whose
+members are extracted in path order (see `archive`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ HEAD_BYTES = 8192
 PDF_MEDIA = "application/pdf"
 DOCX_MEDIA = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 GZIP_MEDIA = "application/gzip"
+ZIP_MEDIA = "application/zip"
+TAR_MEDIA = "application/x-tar"
+BZIP2_MEDIA = "application/x-bzip2"
+ZSTD_MEDIA = "application/zstd"
+_GZIP_NAMES = (".gz", ".tgz")
+_BZIP2_NAMES = (".bz2", ".tbz2", ".tbz")
+_ZSTD_NAMES = (".zst", ".tzst")
 
 # (magic, human name) of common binary formats, so refusals can say what the file looks like.
 _KNOWN_BINARY: tuple[tuple[bytes, str], ...] = (
@@ -31,7 +40,6 @@ _KNOWN_BINARY: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Office (OLE) file"),
     (b"Rar!", "a RAR archive"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"BZh", "a bzip2 archive"),
     (b"\xfd7zXZ\x00", "an xz archive"),
 )
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -76,14 +84,20 @@ def sniff(path: Path, filename: str) -> tuple[DocumentKind, str]:
     name = filename.lower()
     if b"%PDF-" in head[:1024]:
         return "pdf", PDF_MEDIA
-    if head.startswith(b"PK\x03\x04"):
-        return _sniff_zip(path)
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _sniff_zip(path, name)
     if head.startswith(b"\x1f\x8b"):
         return _sniff_gzip(head, name)
+    if head.startswith(b"BZh") and name.endswith(_BZIP2_NAMES):
+        return "log", BZIP2_MEDIA  # bzip2 blocks are up to 900 KB: the extractor checks the content
+    if head.startswith(b"\x28\xb5\x2f\xfd") and name.endswith(_ZSTD_NAMES):
+        return _sniff_zstd(head)
+    if _is_tar(head):
+        return "log", TAR_MEDIA
     for magic, what in _KNOWN_BINARY:
         if head.startswith(magic):
             raise UnsupportedMediaType(
-                f"The file looks like {what}; only PDF, DOCX, text and logs are supported."
+                f"The file looks like {what}; only PDF, DOCX, text, logs and log archives are supported."
             )
     text = decode_head(head)
     if text is None:
@@ -91,7 +105,7 @@ def sniff(path: Path, filename: str) -> tuple[DocumentKind, str]:
     return text_kind(name, text)
 
 
-def _sniff_zip(path: Path) -> tuple[DocumentKind, str]:
+def _sniff_zip(path: Path, name: str) -> tuple[DocumentKind, str]:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -99,20 +113,47 @@ def _sniff_zip(path: Path) -> tuple[DocumentKind, str]:
         raise UnsupportedMediaType("The file is a damaged zip archive.") from exc
     if "word/document.xml" in names:
         return "docx", DOCX_MEDIA
-    raise UnsupportedMediaType("The file is a zip archive but not a Word (.docx) document.")
+    if name.endswith(".zip"):
+        return "log", ZIP_MEDIA
+    raise UnsupportedMediaType(
+        "The file is a zip archive but not a Word (.docx) document; log archives must be named *.zip."
+    )
+
+
+def _is_tar(head: bytes) -> bool:
+    return len(head) >= 262 and head[257:262] == b"ustar"
 
 
 def _sniff_gzip(head: bytes, name: str) -> tuple[DocumentKind, str]:
-    if not name.endswith(".gz"):
-        raise UnsupportedMediaType("Gzip files are accepted only as compressed logs named *.gz.")
+    if not name.endswith(_GZIP_NAMES):
+        raise UnsupportedMediaType("Gzip files are accepted only as compressed logs named *.gz or *.tgz.")
     try:
         # max_length bounds the output: a bomb cannot inflate past one head's worth here.
         inner = zlib.decompressobj(wbits=31).decompress(head, HEAD_BYTES)
     except zlib.error as exc:
         raise UnsupportedMediaType("The gzip data is damaged.") from exc
+    return _compressed_content(inner, "gzip", GZIP_MEDIA)
+
+
+def _sniff_zstd(head: bytes) -> tuple[DocumentKind, str]:
+    import io
+
+    import zstandard
+
+    try:  # a stream reader bounds the output: read() returns at most what is asked
+        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(head))
+        inner = reader.read(HEAD_BYTES)
+    except zstandard.ZstdError as exc:
+        raise UnsupportedMediaType("The zstd data is damaged.") from exc
+    return _compressed_content(inner, "zstd", ZSTD_MEDIA)
+
+
+def _compressed_content(inner: bytes, what: str, media: str) -> tuple[DocumentKind, str]:
+    if _is_tar(inner):
+        return "log", media
     if not inner or decode_head(inner) is None:
-        raise UnsupportedMediaType("The gzip file does not contain text.")
-    return "log", GZIP_MEDIA
+        raise UnsupportedMediaType(f"The {what} file does not contain text.")
+    return "log", media
 
 
 def decode_head(head: bytes) -> str | None:

@@ -1,7 +1,7 @@
-"""Plain text, Markdown, CSV, JSON and logs, optionally gzip-compressed (.gz logs).
+"""Plain text, Markdown, CSV, JSON and logs, optionally compressed (.gz, .bz2, .zst single streams).
 
 Bytes are streamed in chunks through an incremental decoder, so memory stays near the size of the text
-and gzip never inflates past the running caps. Encoding policy: byte-order mark, then strict UTF-8, then
+and decompression never inflates past the running caps (see `inflate`). Encoding policy: byte-order mark, then strict UTF-8, then
 charset-normalizer's guess, then cp1252, then latin-1 (which decodes anything). Line endings (CRLF, lone
 CR) become LF so that line N of the text is line N of the file; NUL bytes are dropped.
 """
@@ -9,24 +9,19 @@ CR) become LF so that line N of the text is line N of the file; NUL bytes are dr
 from __future__ import annotations
 
 import codecs
-import gzip
-import zlib
 from collections.abc import Callable, Generator
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
 from service.config import LimitSettings
-from service.errors import ExtractionFailed
 from service.models import DocumentKind, ExtractedText
 
 from ._common import check_chars
+from .inflate import Compression, Meter, compression_of, file_chunks, inflate
 
 CHUNK_BYTES = 1 << 20
 SAMPLE_BYTES = 256 * 1024
-GZIP_MAGIC = b"\x1f\x8b"
-# Below this much output a "bomb" is harmless, while tiny gzip files can legitimately exceed the ratio.
-RATIO_FLOOR_BYTES = 1 << 20
 # (BOM, codec that consumes the BOM, name recorded in meta)
 _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (b"\x00\x00\xfe\xff", "utf-32", "utf-32-be"),
@@ -51,23 +46,25 @@ def extract_plain(path: Path, limits: LimitSettings) -> ExtractedText:
 
 
 def extract_log(path: Path, limits: LimitSettings) -> ExtractedText:
-    """Extract a log file, plain or gzip-compressed."""
+    """Extract a log file, plain or compressed (archives of several files: see `archive`)."""
     return _extract(path, "log", limits)
 
 
 def _extract(path: Path, kind: DocumentKind, limits: LimitSettings) -> ExtractedText:
-    compressed = _is_gzip(path)
-    chunks: Chunks = (lambda: _gzip_chunks(path, limits)) if compressed else (lambda: _file_chunks(path))
+    fmt = _compression(path)
+    chunks: Chunks = (lambda: _inflated_chunks(path, fmt, limits)) if fmt else (lambda: _file_chunks(path))
     text, label, nuls = _decode(chunks, limits)
-    meta: dict[str, object] = {"encoding": label, "compressed": compressed}
+    meta: dict[str, object] = {"encoding": label, "compressed": fmt is not None}
+    if fmt:
+        meta["compression"] = fmt
     if nuls:
         meta["nul_bytes_removed"] = nuls
     return ExtractedText(text=text, kind=kind, meta=meta)
 
 
-def _is_gzip(path: Path) -> bool:
+def _compression(path: Path) -> Compression | None:
     with path.open("rb") as fh:
-        return fh.read(2) == GZIP_MAGIC
+        return compression_of(fh.read(4))
 
 
 def _file_chunks(path: Path) -> Generator[bytes, None, None]:
@@ -76,29 +73,11 @@ def _file_chunks(path: Path) -> Generator[bytes, None, None]:
             yield chunk
 
 
-def _gzip_chunks(path: Path, limits: LimitSettings) -> Generator[bytes, None, None]:
+def _inflated_chunks(path: Path, fmt: Compression, limits: LimitSettings) -> Generator[bytes, None, None]:
     """Inflate in bounded chunks, stopping at the size and ratio caps (never one-shot decompress)."""
-    compressed = max(path.stat().st_size, 1)
-    ratio_cap = max(limits.max_archive_ratio * compressed, RATIO_FLOOR_BYTES)
-    total = 0
-    with gzip.open(path, "rb") as gz:
-        while True:
-            try:
-                chunk = gz.read(CHUNK_BYTES)
-            except EOFError as exc:
-                raise ExtractionFailed("The gzip file is truncated.", code="truncated_archive") from exc
-            except (OSError, zlib.error) as exc:
-                raise ExtractionFailed(f"The gzip data is damaged: {exc}", code="malformed") from exc
-            if not chunk:
-                return
-            total += len(chunk)
-            if total > limits.max_decompressed_bytes or total > ratio_cap:
-                raise ExtractionFailed(
-                    "The gzip file inflates beyond the allowed size or ratio.",
-                    code="archive_bomb",
-                    details={"compressed_bytes": compressed, "inflated_bytes_at_stop": total},
-                )
-            yield chunk
+    meter = Meter(path.stat().st_size, limits)
+    with path.open("rb") as fh:
+        yield from inflate(fmt, file_chunks(fh, CHUNK_BYTES), meter)
 
 
 def _decode(chunks: Chunks, limits: LimitSettings) -> tuple[str, str, int]:
