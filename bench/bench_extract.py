@@ -66,15 +66,20 @@ def child(mode: str, kind: str, path: Path) -> None:
 
     limits = LimitSettings()
     base = vm_hwm_mb(os.getpid())
-    fn = extract if mode == "in-process" else extract_isolated
     watcher = ChildPeak()
-    watcher.start()
-    start = time.perf_counter()
-    result = fn(path, kind, limits)  # type: ignore[arg-type]
-    seconds = time.perf_counter() - start
-    watcher.stop.set()
-    watcher.join()
-    peak = vm_hwm_mb(os.getpid()) if mode == "in-process" else watcher.peak_mb
+    if mode == "in-process":  # no sampling thread here: it would compete for the GIL with the extractor
+        start = time.perf_counter()
+        result = extract(path, kind, limits)  # type: ignore[arg-type]
+        seconds = time.perf_counter() - start
+        peak = vm_hwm_mb(os.getpid())
+    else:
+        watcher.start()
+        start = time.perf_counter()
+        result = extract_isolated(path, kind, limits)  # type: ignore[arg-type]
+        seconds = time.perf_counter() - start
+        watcher.stop.set()
+        watcher.join()
+        peak = watcher.peak_mb
     out = {
         "seconds": seconds,
         "text_bytes": len(result.text.encode("utf-8", "surrogatepass")),
