@@ -14,7 +14,6 @@ import pytest
 from service.client import ApiError, LongdocClient
 from service.config import ModelSettings, Settings
 from service.local_stack import LocalStack
-from service.redis_conn import EmbeddedRedis
 from tests.conftest import SAMPLES
 from tests.fakellm import FakeLLM
 
@@ -29,9 +28,9 @@ def llm() -> Iterator[FakeLLM]:
 
 
 @pytest.fixture(scope="module")
-def client(
-    llm: FakeLLM, redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LongdocClient]:
+def client(llm: FakeLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LongdocClient]:
+    # redis_url=None: the stack embeds its own Redis. Celery's queue names are fixed, so a worker of another
+    # stack on a shared Redis would take this stack's tasks (and find none of its records).
     root = tmp_path_factory.mktemp("e2e_llm")
     model = ModelSettings(
         provider_base_url=llm.base_url,
@@ -42,7 +41,7 @@ def client(
         total_deadline_s=60.0,
     )
     settings = Settings(
-        redis_url=redis_server.url,
+        redis_url=None,
         storage_dir=root / "store",
         key_prefix=f"llm{uuid.uuid4().hex[:6]}",
         model=model,

@@ -34,10 +34,31 @@ price = { input = [{ usd = 1.0 }], output = 2.0 }
 [models."MiniMax-M1"]
 rate_limits = { rpm = 120, tpm = 2_000_000 }  # an account with a raised quota, for the 900K round trip
 """
-_WORDS = (
-    "contract supplier delivery invoice payment termination liability governing law clause schedule service "
-    "level availability notice period party agreement confidential obligation warranty indemnity audit"
-).split()
+_WORDS = [
+    "contract",
+    "supplier",
+    "delivery",
+    "invoice",
+    "payment",
+    "termination",
+    "liability",
+    "governing",
+    "law",
+    "clause",
+    "schedule",
+    "service",
+    "level",
+    "availability",
+    "notice",
+    "period",
+    "party",
+    "agreement",
+    "confidential",
+    "obligation",
+    "warranty",
+    "indemnity",
+    "audit",
+]
 
 
 def prose(lines: int, seed: int = 1, words: tuple[int, int] = (8, 14)) -> str:
@@ -60,7 +81,11 @@ def make_services(tmp_path: Path, redis_url: str, llm: FakeLLM, **model: Any) ->
         storage_dir=tmp_path / "store",
         key_prefix=f"t{uuid.uuid4().hex[:8]}",
         model=ModelSettings(
-            provider_base_url=llm.base_url, api_key="sk-test-pipeline-key", catalog_path=catalog, backoff_base_s=0.01, **model
+            provider_base_url=llm.base_url,
+            api_key="sk-test-pipeline-key",
+            catalog_path=catalog,
+            backoff_base_s=0.01,
+            **model,
         ),
     )
     return build_services(settings)
@@ -162,7 +187,8 @@ def test_provider_overflow_fails_with_both_counts(tmp_path: Path, redis_server: 
     assert job.status == "failed" and job.error is not None and job.error.code == "context_overflow"
     details = job.error.details
     assert (
-        details["provider_limit"] == 20_000 and details["provider_prompt_tokens"] > details["our_estimate"] > 0
+        details["provider_limit"] == 20_000
+        and details["provider_prompt_tokens"] > details["our_estimate"] > 0
     )
     assert f"{details['provider_prompt_tokens']:,}" in job.error.message
     assert f"{details['our_estimate']:,}" in job.error.message
@@ -233,7 +259,7 @@ def test_900k_token_corpus_round_trips(tmp_path: Path, redis_server: Any) -> Non
         sent = llm.requests[0]["messages"][-1]["content"]
     result = job.result
     assert result is not None and result.manifest is not None
-    assert 880_000 < result.manifest.document_tokens and result.manifest.total_tokens < 901_643
+    assert result.manifest.document_tokens > 880_000 and result.manifest.total_tokens < 901_643
     assert not result.manifest.truncated and len(sent) > len(text)  # the whole corpus went out
     assert 850_000 < result.usage.prompt_tokens < 1_000_000
     citation = result.citations[0]
