@@ -123,6 +123,7 @@ def test_cost_usage_and_calibration_after_each_call(
     tmp_path: Path, redis_server: Any, minimax: FakeLLM
 ) -> None:
     services = make_services(tmp_path, redis_server.url, minimax)
+    minimax.chars_per_token = 5.0  # the provider counts ~25% more tokens than we estimate for this text
     doc = add_document(services, prose(300))
     methods, errors = [], []
     for _ in range(4):
@@ -141,11 +142,11 @@ def test_cost_usage_and_calibration_after_each_call(
     assert result.cost.usd == pytest.approx(expected, abs=1e-8) and not result.cost.estimated
     assert "$0.40/M" in result.cost.pricing and m1.price.output == 2.20
     assert job.progress.output_tokens == usage.completion_tokens > 0
-    # FakeLLM counts 3 characters per token, our estimator ~4.5 on this prose: calibration takes over
+    # FakeLLM counts 5 characters per token, our estimator ~6.2 on this packed text: calibration takes over
     assert methods[:3] == ["estimate:script-aware-v1"] * 3
     assert methods[3] == "estimate:script-aware-v1+calibrated(n=3)" and errors[3] != "+-10%"
     ratios = services.calibration.ratios("MiniMax-M1")
-    assert len(ratios) == 4 and all(1.2 < r < 1.6 for r in ratios)
+    assert len(ratios) == 4 and all(1.1 < r < 1.4 for r in ratios)
     # the calibrated estimate is within its stated error of what the provider then billed
     assert abs(result.manifest.total_tokens / usage.prompt_tokens - 1) < 0.05
 
@@ -234,9 +235,9 @@ def _corpus_of(tokens: int) -> str:
     total, line, seed = 0, 2, 0
     while total < tokens:
         seed += 1
-        block = prose(2000, seed)
+        block = prose(200, seed)  # small blocks: the total overshoots `tokens` by at most ~1,500
         total += counter.count("".join(f"{line + i}| {t}\n" for i, t in enumerate(block.splitlines())))
-        line += 2000
+        line += 200
         blocks.append(block)
     return "".join(blocks)
 
@@ -248,7 +249,8 @@ def test_900k_token_corpus_round_trips(tmp_path: Path, redis_server: Any) -> Non
     with FakeLLM(flavor="minimax", context_limit=1_000_000) as llm:
         services = make_services(tmp_path, redis_server.url, llm)
         estimate = services.counter.count(text)
-        # the provider's tokenizer sees ~3% more tokens than our estimate in this prose (not the prefixes)
+        # the provider's tokenizer sees ~3% more tokens than our estimate of the raw prose (the "N| " line
+        # prefixes cost us relatively more, so its count of the whole prompt ends up below ours)
         llm.chars_per_token = len(text) / estimate / 1.03
         doc = add_document(services, text, "big.txt")
         job = run(
@@ -261,7 +263,7 @@ def test_900k_token_corpus_round_trips(tmp_path: Path, redis_server: Any) -> Non
     assert result is not None and result.manifest is not None
     assert result.manifest.document_tokens > 880_000 and result.manifest.total_tokens < 901_643
     assert not result.manifest.truncated and len(sent) > len(text)  # the whole corpus went out
-    assert 850_000 < result.usage.prompt_tokens < 1_000_000
+    assert 800_000 < result.usage.prompt_tokens < 1_000_000
     citation = result.citations[0]
     assert (
         citation.status == "verified" and "Northwind Logistics" in citation.quote and citation.line_start == 1
