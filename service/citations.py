@@ -4,12 +4,18 @@ A citation is `verified` when its quote occurs (ignoring case and runs of whites
 lines it names, or somewhere else in the document, in which case its anchor is corrected to the real
 place. It is `approximate` when only a close match exists (the closest text is returned), and
 `not_found` otherwise. Nothing unverifiable is passed on silently.
+
+Archives (`meta["files"]`): a citation may name a member `file` with lines relative to that member; it
+is checked against the whole text and always returned with the member and member-relative lines.
 """
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import difflib
 import re
+from typing import Any
 
 from service.models import Citation, CitationStatus, CorpusDocument, ExtractedText, RawCitation
 
@@ -50,7 +56,35 @@ def _anchored(
     else:
         citation.line_start = ex.line_at(start)
         citation.line_end = ex.line_at(max(start, end - 1))
+        member = _file_at(ex, citation.line_start)
+        if member is not None:
+            citation.file = member["path"]
+            citation.line_start -= member["line_start"] - 1
+            citation.line_end -= member["line_start"] - 1
     return citation
+
+
+def _file_at(ex: ExtractedText, line: int) -> dict[str, Any] | None:
+    """The archive member holding whole-text line `line`, or None for single files."""
+    files: list[dict[str, Any]] = ex.meta.get("files") or []
+    if not files:
+        return None
+    index = bisect.bisect_right([f["line_start"] for f in files], line) - 1
+    return files[max(index, 0)]
+
+
+def to_whole_text(ex: ExtractedText, raw: RawCitation) -> RawCitation:
+    """A citation with member-relative lines (`file`) turned into whole-text lines; others unchanged."""
+    files: list[dict[str, Any]] = ex.meta.get("files") or []
+    if raw.file is None or raw.line_start is None or not files:
+        return raw
+    member = next((f for f in files if f["path"] == raw.file), None)
+    member = member or next((f for f in files if f["path"].endswith("/" + raw.file.lstrip("/"))), None)
+    if member is None:
+        return dataclasses.replace(raw, line_start=None, line_end=None)  # unknown file: search everywhere
+    shift = member["line_start"] - 1
+    end = raw.line_end if raw.line_end is not None else raw.line_start
+    return dataclasses.replace(raw, line_start=raw.line_start + shift, line_end=end + shift)
 
 
 def _closest(text: str, quote: str) -> tuple[float, int, int]:
@@ -82,6 +116,8 @@ def verify(raw: RawCitation, documents: dict[str, CorpusDocument]) -> Citation:
             status="not_found",
         )
     ex = doc.extracted
+    cited = raw
+    raw = to_whole_text(ex, raw)
     pattern = _pattern(raw.quote)
     span = _cited_span(ex, raw)
     if pattern is not None:
@@ -101,9 +137,10 @@ def verify(raw: RawCitation, documents: dict[str, CorpusDocument]) -> Citation:
         document_id=doc.id,
         document_name=doc.name,
         quote=raw.quote,
+        file=cited.file,
         page=raw.page,
-        line_start=raw.line_start,
-        line_end=raw.line_end,
+        line_start=cited.line_start,
+        line_end=cited.line_end,
         status="not_found",
     )
 

@@ -39,14 +39,17 @@ def validate(services: Services, spec: JobSpec, tenant: str) -> None:
         raise BadRequest("document_ids contains duplicates", code="duplicate_documents")
     budget = services.budget_for(spec.model, spec.options.max_output_tokens)  # unknown model -> 400
     tokens: list[int] = []
+    has_logs = False
     for doc_id in spec.document_ids:
         doc = services.records.get_document(doc_id, tenant)  # unknown or foreign -> 404
+        has_logs = has_logs or doc.kind == "log"
         content = services.records.get_content(doc.sha256)
         if content is not None and content.tokens is not None:
             tokens.append(content.tokens)
     counter = services.counter_for(spec.model)
     question_tokens = sum(counter.count(q) for q in questions)
-    if spec.options.overflow == "error":
+    # Unset overflow means "compress" for logs (decided when packing), "error" for everything else.
+    if spec.options.overflow == "error" or (spec.options.overflow is None and not has_logs):
         precheck([*tokens, question_tokens], budget, counter.expected_error)
 
 

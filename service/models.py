@@ -17,7 +17,7 @@ DocumentKind = Literal["pdf", "docx", "text", "log"]
 DocumentStatus = Literal["uploaded", "extracting", "ready", "failed"]
 JobType = Literal["summarize", "qa"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-OverflowPolicy = Literal["error", "truncate"]
+OverflowPolicy = Literal["error", "truncate", "compress"]
 CitationStatus = Literal["verified", "approximate", "not_found"]
 
 TERMINAL_JOB_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
@@ -43,6 +43,8 @@ class ExtractedText:
     page_starts: list[int] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     _line_starts: list[int] | None = field(default=None, repr=False)
+    # Logs: the model-free summary (service.logs) mined at extraction, stored apart from the text.
+    log_summary: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def line_starts(self) -> list[int]:
@@ -133,11 +135,28 @@ class DocumentRecord(BaseModel):
 # ---------------------------------------------------------------- jobs
 
 
+class TimeRange(BaseModel):
+    """A closed time interval over log events; either end may be open. Naive times are compared as written."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: datetime | None = Field(None, alias="from")
+    end: datetime | None = Field(None, alias="to")
+
+
 class JobOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_output_tokens: int | None = Field(None, ge=1, le=200_000, description="Output budget to reserve.")
-    overflow: OverflowPolicy = Field("error", description="What to do when documents exceed the window.")
+    overflow: OverflowPolicy | None = Field(
+        None,
+        description="When documents exceed the window: error, truncate, or compress (logs only). "
+        "Unset: compress logs, error for anything else.",
+    )
+    time_range: TimeRange | None = Field(None, description="Logs: keep only events in this time range.")
+    levels: list[str] | None = Field(
+        None, description="Logs: keep only events of these levels (ERROR, WARN...)."
+    )
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     include_reasoning: bool = Field(False, description="Return the model's reasoning in the result.")
     summary_sentences: int = Field(8, ge=1, le=50, description="Offline engine: sentences per summary.")
@@ -209,6 +228,12 @@ class DocumentBudget(BaseModel):
     chars: int
     tokens: int
     truncated: dict[str, Any] | None = Field(None, description="What was cut, when overflow=truncate cut it.")
+    view: dict[str, Any] | None = Field(
+        None,
+        description="Set when a log was packed as its compressed view (overflow=compress): verbatim_lines, "
+        "template_only_lines, dropped_lines, templates.",
+    )
+    filtered: dict[str, Any] | None = Field(None, description="Lines kept by options.time_range/levels.")
 
 
 class PackManifest(BaseModel):
@@ -232,6 +257,7 @@ class Citation(BaseModel):
     document_id: str
     document_name: str | None = None
     quote: str
+    file: str | None = Field(None, description="Archives: the member path; lines are relative to it.")
     page: int | None = None
     line_start: int | None = None
     line_end: int | None = None
@@ -301,6 +327,12 @@ class CorpusDocument:
     name: str
     kind: DocumentKind
     extracted: ExtractedText
+    # Logs: 1 per line kept by options.time_range/levels (None: all), and the packer's per-line analysis
+    # (service.logtable.LogTable, built once per job and reused by re-packs).
+    keep: bytearray | None = field(default=None, repr=False)
+    table: Any = field(default=None, repr=False)
+    # Set on the packed copy when the packer showed a compressed view: the verbatim 1-based line numbers.
+    view_lines: set[int] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -322,6 +354,7 @@ class RawCitation:
     page: int | None = None
     line_start: int | None = None
     line_end: int | None = None
+    file: str | None = None  # archives: member path, lines relative to it
 
 
 @dataclass

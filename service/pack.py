@@ -11,10 +11,12 @@ from __future__ import annotations
 import html
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from service.errors import ContextOverflow
 from service.llm.prompts import system_prompt, task_block
+from service.logview import View, line_blocks, view_for
 from service.models import (
     CorpusDocument,
     DocumentBudget,
@@ -25,7 +27,7 @@ from service.models import (
 )
 from service.tokens import MESSAGE_OVERHEAD_TOKENS, TokenCounter
 
-_DELIMITER_LOOKALIKE = re.compile(r"<(/?\s*(?:documents?|page|task|question)\b)", re.IGNORECASE)
+_DELIMITER_LOOKALIKE = re.compile(r"<(/?\s*(?:documents?|page|task|question|file|log-view)\b)", re.IGNORECASE)
 _LINES_PER_UNIT = 500
 
 
@@ -54,6 +56,7 @@ class _RenderedDoc:
     frame_tokens: int
     units: list[_Unit]
     kept: int  # number of units kept
+    view: View | None = None  # set when the units were replaced by the log's compressed view
 
     @property
     def tokens(self) -> int:
@@ -89,6 +92,10 @@ def _render(doc: CorpusDocument, counter: TokenCounter) -> tuple[_RenderedDoc, i
             page_text, _ = defuse(ex.text[bounds[number - 1] : bounds[number]])
             text = f'<page number="{number}">\n{page_text.rstrip(chr(10))}\n</page>\n'
             units.append(_Unit(text, counter.count(text), number, number))
+    elif ex.meta.get("files") or doc.keep is not None:  # archives and filtered logs: see logview
+        lines = body.split("\n")
+        blocks = line_blocks(ex.meta.get("files"), ex.line_count, doc.keep, lambda n: lines[n - 1])
+        units += [_Unit(text, counter.count(text), first, last) for text, first, last in blocks]
     else:
         lines = body.split("\n")
         if lines and lines[-1] == "":
@@ -131,15 +138,34 @@ def _truncate(docs: list[_RenderedDoc], over: int) -> int:
     return max(over, 0)
 
 
+def _compress(docs: list[_RenderedDoc], over: int, counter: TokenCounter) -> int:
+    """Replace logs by their compressed view, largest first, until `over` tokens are gone; returns the rest."""
+    for r in sorted((d for d in docs if d.doc.kind == "log" and d.view is None), key=lambda d: -d.tokens):
+        if over <= 0:
+            break
+        lines = defuse(r.doc.extracted.text)[0].split("\n")
+        view = view_for(r.doc, max(r.tokens - over, 0) - r.frame_tokens, counter.count, lines)
+        if view is None:
+            continue
+        before = r.tokens
+        r.units = [_Unit(view.text, counter.count(view.text), 1, r.doc.extracted.line_count)]
+        r.kept, r.view = 1, view
+        over -= before - r.tokens
+    return max(over, 0)
+
+
 def pack(
     documents: list[CorpusDocument],
     job_type: JobType,
     questions: list[str],
     budget: Budget,
     counter: TokenCounter,
-    overflow: OverflowPolicy = "error",
+    overflow: OverflowPolicy | None = "error",
 ) -> PackedPrompt:
-    """Fit the documents whole into `budget`; fail with the numbers, or cut and say exactly what."""
+    """Fit the documents whole into `budget`; fail with the numbers, or cut (truncate) or compress (logs)
+    and say exactly what. `overflow=None`: compress logs, error for anything else."""
+    if overflow is None:
+        overflow = "compress" if any(d.kind == "log" for d in documents) else "error"
     system = system_prompt(job_type)
     task = task_block(job_type, questions)
     instruction_tokens = counter.count(system) + counter.count(task) + 2 * MESSAGE_OVERHEAD_TOKENS + 4
@@ -160,10 +186,11 @@ def pack(
     available = budget.window - budget.reserved_output
     over = total + margin - available
     if over > 0:
-        if overflow != "truncate":
+        if overflow == "error":
             raise overflow_error(budget, total, margin, instruction_tokens, doc_tokens)
         # Shrinking the prompt shrinks its margin too; cut a little extra so one pass suffices.
-        left = _truncate(rendered, math.ceil(over / (1 + counter.expected_error)) + 1)
+        shrink = _truncate if overflow == "truncate" else _compress_with(counter)
+        left = shrink(rendered, math.ceil(over / (1 + counter.expected_error)) + 1)
         doc_tokens, total, margin = totals()
         if left > 0 or total + margin > available:
             raise overflow_error(budget, total, margin, instruction_tokens, doc_tokens)
@@ -188,6 +215,8 @@ def pack(
                 chars=len(r.doc.extracted.text),
                 tokens=r.tokens,
                 truncated=_cut_description(r),
+                view=r.view.stats() if r.view else None,
+                filtered=_filter_description(r.doc),
             )
             for r in rendered
         ],
@@ -195,7 +224,18 @@ def pack(
         neutralized_markup=defused_total,
     )
     user = "<documents>\n" + "".join(r.text() for r in rendered) + "</documents>\n\n" + task
-    return PackedPrompt(system, user, manifest, documents, questions, job_type)
+    packed = [replace(r.doc, view_lines=r.view.shown) if r.view else r.doc for r in rendered]
+    return PackedPrompt(system, user, manifest, packed, questions, job_type)
+
+
+def _compress_with(counter: TokenCounter) -> Callable[[list[_RenderedDoc], int], int]:
+    return lambda docs, over: _compress(docs, over, counter)
+
+
+def _filter_description(doc: CorpusDocument) -> dict[str, int] | None:
+    if doc.keep is None:
+        return None
+    return {"kept_lines": sum(doc.keep), "total_lines": doc.extracted.line_count}
 
 
 def overflow_error(budget: Budget, total: int, margin: int, instructions: int, docs: int) -> ContextOverflow:

@@ -22,6 +22,7 @@ from service.extract import extract_isolated
 from service.llm.base import Engine
 from service.llm.catalog import Catalog, load_catalog
 from service.llm.ratelimit import NoRateLimit, RateLimiter, RedisRateLimiter
+from service.logview import apply_filters
 from service.model_call import generate
 from service.models import (
     TERMINAL_JOB_STATUSES,
@@ -264,7 +265,7 @@ def _wait_for_documents(services: Services, job: JobState, hooks: JobHooks) -> l
 
 def _result(services: Services, job: JobState, hooks: JobHooks) -> JobResult:
     spec = job.spec
-    corpus = _wait_for_documents(services, job, hooks)
+    corpus = apply_filters(_wait_for_documents(services, job, hooks), spec.options)
     hooks.progress("packing", 5.0)
     generation = generate(services, corpus, spec, hooks)
     output, prompt = generation.output, generation.prompt

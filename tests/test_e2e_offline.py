@@ -101,7 +101,9 @@ def test_over_the_window_is_422_with_token_counts(api: LongdocClient, tmp_path: 
     doc = api.wait_document(api.upload(big)["id"], 120)
     assert doc["tokens"] > 131_072
     try:
-        api.submit({"type": "summarize", "document_ids": [doc["id"]], "model": "local"})
+        # logs are compressed by default (see test_e2e_logs); overflow=error keeps the up-front refusal
+        spec = {"type": "summarize", "document_ids": [doc["id"]], "model": "local"}
+        api.submit({**spec, "options": {"overflow": "error"}})
         raise AssertionError("expected 422")
     except ApiError as exc:
         assert exc.status == 422 and exc.code == "context_overflow"

@@ -75,6 +75,7 @@ def _citations(raw: Any) -> list[RawCitation]:
                 page=_opt_int(item.get("page")),
                 line_start=start,
                 line_end=end if end is not None else start,
+                file=str(item["file"]) if item.get("file") else None,
             )
         )
     return found

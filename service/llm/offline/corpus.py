@@ -34,6 +34,16 @@ class Corpus:
         return self._index
 
 
+def _visible(doc: CorpusDocument, segment: Segment) -> bool:
+    """False for lines a job filter removed or a compressed view did not show (the model never saw them)."""
+    if doc.keep is None and doc.view_lines is None:
+        return True
+    line = doc.extracted.line_at(segment.start)
+    if doc.keep is not None and not doc.keep[line - 1]:
+        return False
+    return doc.view_lines is None or line in doc.view_lines
+
+
 def build_corpus(documents: list[CorpusDocument], guard: Guard) -> Corpus:
     """Segment and tokenise every document (logs line by line, the rest sentence by sentence)."""
     corpus = Corpus(documents=documents)
@@ -44,6 +54,8 @@ def build_corpus(documents: list[CorpusDocument], guard: Guard) -> Corpus:
         first = len(corpus.segments)
         for segment in segment_document(doc_index, doc, as_log):
             guard.tick()
+            if not _visible(doc, segment):
+                continue
             corpus.segments.append(segment)
             corpus.tokens.append(tokenize(doc.extracted.text[segment.start : segment.end]))
         corpus.ranges.append((first, len(corpus.segments)))

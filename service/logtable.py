@@ -1,0 +1,178 @@
+"""Per-line analysis of a log document for the packer: template, level and time of every line.
+
+Built once per job from the extracted text (each archive member mined on its own, since every file has
+its own header shape), in one streaming pass over the lines; memory is a few bytes per line plus the
+templates. Lines without a timestamp belong to the event above them and share its template, level and
+time (see `service.logs.events`). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from service.logs import TemplateMiner, iter_events, learn_header
+from service.models import ExtractedText
+
+SAMPLE_LINES = 500
+ERROR, WARN, OTHER = 2, 1, 0
+_RANK = {"ERROR": ERROR, "FATAL": ERROR, "WARN": WARN}
+
+
+@dataclass
+class TemplateRow:
+    """One template of the whole document (archives: of one member)."""
+
+    pattern: str
+    file: str | None
+    events: int = 0
+    lines: int = 0
+    first_line: int = 0
+    last_line: int = 0
+    first_ts: float = math.nan
+    last_ts: float = math.nan
+    levels: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class LogTable:
+    """Per line (0-based index = line number - 1): template row, level rank, epoch time, event start."""
+
+    lines: int
+    template: array[int]
+    level: bytearray
+    ts: array[float]
+    starts: bytearray
+    rows: list[TemplateRow]
+    files: list[dict[str, Any]]
+    file_starts: list[int] = field(default_factory=list)
+
+
+def epoch(ts: datetime | None) -> float:
+    """Seconds since the epoch; naive times are taken as UTC (compared as written)."""
+    if ts is None:
+        return math.nan
+    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).timestamp()
+
+
+def iter_lines(text: str, start: int, end: int) -> Iterator[str]:
+    """The lines of text[start:end] one at a time, without building a list of all of them."""
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        if nl == -1:
+            yield text[pos:end]
+            return
+        yield text[pos:nl]
+        pos = nl + 1
+
+
+def files_of(ex: ExtractedText) -> list[dict[str, Any]]:
+    """Archive members, or the whole text as one unnamed file."""
+    files: list[dict[str, Any]] = ex.meta.get("files") or []
+    if files:
+        return files
+    return [{"path": None, "char_start": 0, "line_start": 1, "lines": ex.line_count}]
+
+
+def build_table(ex: ExtractedText) -> LogTable:
+    """Mine every member of `ex` and fill the per-line arrays."""
+    n = ex.line_count
+    table = LogTable(
+        n, array("i", bytes(4 * n)), bytearray(n), array("d", [math.nan]) * n, bytearray(n), [], []
+    )
+    table.files = files_of(ex)
+    table.file_starts = [f["line_start"] for f in table.files]
+    for index, f in enumerate(table.files):
+        end = table.files[index + 1]["char_start"] if index + 1 < len(table.files) else len(ex.text)
+        _mine_member(ex.text, f["char_start"], end, f["line_start"] - 1, f["path"], table)
+    return table
+
+
+def _mine_member(text: str, start: int, end: int, shift: int, path: str | None, table: LogTable) -> None:
+    lines = iter_lines(text, start, end)
+    head = list(itertools.islice(lines, SAMPLE_LINES))
+    header = learn_header(head, None, SAMPLE_LINES)
+    miner = TemplateMiner(head)
+    spans: list[tuple[int, int, int, float, int]] = []  # (first, last, raw tid, time, level rank)
+    for event in iter_events(itertools.chain(head, lines), header.detector):
+        tid = miner.add(event.first_line + shift, event.first_text, event.timestamp, event.level)
+        spans.append(
+            (
+                event.first_line + shift,
+                event.last_line + shift,
+                tid,
+                epoch(event.timestamp),
+                _level(event.level),
+            )
+        )
+    base = len(table.rows)
+    index: dict[int, int] = {}
+    for t in miner.templates():
+        index[t.id] = len(table.rows)
+        table.rows.append(TemplateRow(t.pattern, path, levels=dict(t.levels)))
+    for first, last, tid, ts, rank in spans:
+        row_index = index.get(miner.resolve(tid), base)
+        row = table.rows[row_index]
+        _fill(table, first, last, row_index, ts, rank)
+        row.events += 1
+        row.lines += last - first + 1
+        row.first_line = row.first_line or first
+        row.last_line = last
+        if not math.isnan(ts):
+            row.first_ts = ts if math.isnan(row.first_ts) else row.first_ts
+            row.last_ts = ts
+
+
+def _level(name: str | None) -> int:
+    return _RANK.get(name or "", OTHER)
+
+
+def _fill(table: LogTable, first: int, last: int, row: int, ts: float, rank: int) -> None:
+    for line in range(first - 1, min(last, table.lines)):
+        table.template[line] = row
+        table.level[line] = rank
+        table.ts[line] = ts
+    if first - 1 < table.lines:
+        table.starts[first - 1] = 1
+
+
+def keep_mask(
+    table: LogTable, start: datetime | None, end: datetime | None, levels: list[str] | None
+) -> bytearray:
+    """1 for every line whose event is in [start, end] and of one of `levels` (None: any); events whole.
+
+    Lines of events without a time are kept only when no time range is asked for.
+    """
+    lo = epoch(start) if start else -math.inf
+    hi = epoch(end) if end else math.inf
+    wanted = {lvl.upper() for lvl in levels} if levels else None
+    names = {"WARNING": "WARN", "CRITICAL": "FATAL", "ERR": "ERROR"}
+    wanted = {names.get(w, w) for w in wanted} if wanted else None
+    mask = bytearray(table.lines)
+    timed = start is not None or end is not None
+    for line in range(table.lines):
+        ts = table.ts[line]
+        if timed and (math.isnan(ts) or not lo <= ts <= hi):
+            continue
+        if wanted is not None and not _level_matches(table, line, wanted):
+            continue
+        mask[line] = 1
+    return mask
+
+
+def _level_matches(table: LogTable, line: int, wanted: set[str]) -> bool:
+    rank = table.level[line]
+    if rank == ERROR:
+        return bool(wanted & {"ERROR", "FATAL"})
+    if rank == WARN:
+        return "WARN" in wanted
+    # INFO/DEBUG/... are not ranked per line: fall back to the template's dominant level.
+    levels = table.rows[table.template[line]].levels
+    top = max(levels, key=lambda k: levels[k]) if levels else None
+    return top in wanted
