@@ -134,9 +134,28 @@ class BlobStore:
         extracted._line_starts = lines.tolist()
         return extracted
 
+    def save_logsummary(self, sha256: str, summary: dict[str, Any]) -> None:
+        """Store a log's model-free summary (templates, levels, time range) next to its text."""
+        path = self._text_base(sha256).with_suffix(".logsummary.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _atomic_write(path, json.dumps(summary).encode())
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise StorageFull("storage is full while saving the log summary") from exc
+            raise
+
+    def load_logsummary(self, sha256: str) -> dict[str, Any] | None:
+        """The stored log summary, or None (not a log, or extracted before summaries existed)."""
+        path = self._text_base(sha256).with_suffix(".logsummary.json")
+        if not path.exists():
+            return None
+        summary: dict[str, Any] = json.loads(path.read_bytes())
+        return summary
+
     def delete_text(self, sha256: str) -> None:
         base = self._text_base(sha256)
-        for suffix in (".json", ".txt", ".lines"):
+        for suffix in (".json", ".txt", ".lines", ".logsummary.json"):
             base.with_suffix(suffix).unlink(missing_ok=True)
 
     def delete_blob(self, sha256: str) -> None:

@@ -133,6 +133,28 @@ def summarize(
 
 
 @app.command()
+def templates(
+    doc_id: str,
+    file: Annotated[str | None, typer.Option(help="Archives: only this member path.")] = None,
+    limit: Annotated[int, typer.Option(help="Templates to show.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw answer as JSON.")] = False,
+    api: ApiOpt = None,
+) -> None:
+    """A log's lines, time range, levels and event templates (no model involved)."""
+    client = _client(api)
+    params: dict[str, Any] = {"limit": limit, **({"file": file} if file else {})}
+    body = client._json(client.http.get(f"/v1/documents/{doc_id}/templates", params=params))
+    if as_json:
+        console.print_json(json.dumps(body))
+        return
+    console.print(f"{body['lines']:,} lines, {body['events']:,} events, {body['first_ts']} .. {body['last_ts']}")
+    console.print("levels: " + ", ".join(f"{k} {v:,}" for k, v in sorted(body["levels"].items())))
+    for t in body["templates"]:
+        where = f"{t['file']}:" if t.get("file") else ""
+        console.print(f"{t['count']:>9,}  {where}{t['first_line']}-{t['last_line']}  {t['pattern']}", markup=False)
+
+
+@app.command()
 def job(job_id: str, api: ApiOpt = None) -> None:
     """Show a job as JSON."""
     console.print_json(json.dumps(_client(api).job(job_id)))

@@ -12,6 +12,7 @@ from service.api.middleware import AuthMiddleware, BodyLimitMiddleware
 from service.api.routes import admin, documents, health, jobs
 from service.api.routes import collections as collection_routes
 from service.api.routes import events as job_events
+from service.api.routes import logs as log_routes
 from service.api.routes import schedules as schedule_routes
 from service.auth import AuthGate
 from service.config import Settings
@@ -49,5 +50,6 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(job_events.router)
     app.include_router(collection_routes.router)
+    app.include_router(log_routes.router)
     app.include_router(schedule_routes.router)
     return app

@@ -128,6 +128,8 @@ def extract_content(services: Services, sha256: str) -> ContentRecord | None:
     try:
         extracted = extract_isolated(blobs.blob_path(sha256), content.kind, services.settings.limits)
         blobs.save_text(sha256, extracted)
+        if extracted.log_summary is not None:
+            blobs.save_logsummary(sha256, extracted.log_summary)
     except LongdocError as exc:
         log.info("extraction of %s failed: %s", sha256[:12], exc.code)
         content.status = "failed"

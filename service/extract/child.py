@@ -17,7 +17,7 @@ from typing import Any
 
 from service.config import LimitSettings
 from service.errors import LongdocError
-from service.extract.isolate import ERROR, REQUEST, RESULT, TEXT
+from service.extract.isolate import ERROR, LOGSUMMARY, REQUEST, RESULT, TEXT
 from service.extract.registry import extract
 
 # CPU seconds allowed beyond the wall-clock limit before the kernel stops the child on its own.
@@ -41,6 +41,8 @@ def main(argv: list[str]) -> int:
         return 1
     with (work / TEXT).open("w", encoding="utf-8", errors="surrogatepass", newline="") as fh:
         fh.write(extracted.text)
+    if extracted.log_summary is not None:
+        _write_json(work / LOGSUMMARY, extracted.log_summary)
     result = {"kind": extracted.kind, "page_starts": extracted.page_starts, "meta": extracted.meta}
     _write_json(work / RESULT, result)
     return 0

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CHILD_MODULE = "service.extract.child"
 REQUEST, RESULT, ERROR, TEXT, STDERR = "request.json", "result.json", "error.json", "text.txt", "stderr.log"
+LOGSUMMARY = "logsummary.json"
 _SECRET_ENV = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|^LONGDOC_", re.IGNORECASE)
 _ERROR_TYPES: dict[str, type[LongdocError]] = {
     name: cls for name, cls in vars(errors).items() if isinstance(cls, type) and issubclass(cls, LongdocError)
@@ -86,8 +87,13 @@ def _collect(work: Path, returncode: int) -> ExtractedText:
         result = json.loads((work / RESULT).read_text(encoding="utf-8"))
         with (work / TEXT).open(encoding="utf-8", errors="surrogatepass", newline="") as fh:
             text = fh.read()
+        summary = work / LOGSUMMARY
         return ExtractedText(
-            text=text, kind=result["kind"], page_starts=result["page_starts"], meta=result["meta"]
+            text=text,
+            kind=result["kind"],
+            page_starts=result["page_starts"],
+            meta=result["meta"],
+            log_summary=json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else None,
         )
     tail = (work / STDERR).read_bytes()[-2000:].decode("utf-8", errors="replace")
     log.warning("extraction child exited with %s; stderr tail:\n%s", returncode, tail)

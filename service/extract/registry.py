@@ -11,6 +11,7 @@ from service.models import DocumentKind, ExtractedText
 
 from .archive import container_of, extract_archive
 from .docx import extract_docx
+from .logsummary import summarize_log
 from .pdf import extract_pdf
 from .text import extract_log, extract_plain
 
@@ -42,6 +43,9 @@ def extract(path: Path, kind: DocumentKind, limits: LimitSettings) -> ExtractedT
     except KeyError:
         raise ExtractionFailed(f"No extractor for kind {kind!r}.", code="unsupported_kind") from None
     try:
-        return extractor(path, limits)
+        extracted = extractor(path, limits)
+        if extracted.kind == "log":  # templates without a model, mined while the text is at hand
+            extracted.log_summary = summarize_log(extracted)
+        return extracted
     except MemoryError as exc:
         raise ExtractionFailed("Extraction ran out of memory.", code="resource_limit") from exc
