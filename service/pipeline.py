@@ -38,6 +38,7 @@ from service.models import (
 )
 from service.pack import Budget
 from service.records import Records
+from service.usage import record_job_usage
 from service.redis_conn import LeaseKeeper, connect
 from service.tokens import TokenCounter, make_counter
 
@@ -302,6 +303,13 @@ def _result(services: Services, job: JobState, hooks: JobHooks) -> JobResult:
     )
 
 
+def _account(services: Services, job: JobState) -> JobState:
+    """Add a finished job's tokens and cost to its tenant's usage (counted once per job id)."""
+    if job.result is not None and job.status == "succeeded":
+        record_job_usage(services.records.r, services.settings.key_prefix, job)
+    return job
+
+
 def run_job(services: Services, job_id: str) -> JobState:
     """Run one job to a terminal state. Safe to call again for the same job (redelivery)."""
     records = services.records
@@ -324,7 +332,7 @@ def run_job(services: Services, job_id: str) -> JobState:
             log.exception("job %s crashed", job_id)
             code = "timeout" if type(exc).__name__ == "SoftTimeLimitExceeded" else "internal_error"
             return _finish(services, job_id, None, LongdocError(f"{type(exc).__name__}: {exc}", code=code))
-        return _finish(services, job_id, result, None)
+        return _account(services, _finish(services, job_id, result, None))
     finally:
         keeper.stop()
         records.release_lock(f"job:{job_id}", owner)

@@ -8,7 +8,10 @@ from pathlib import Path
 import httpx
 from pypdf import PdfReader
 
+from service import usage
 from service.client import ApiError, LongdocClient
+from service.local_stack import LocalStack
+from service.redis_conn import connect
 from tests.conftest import SAMPLES
 
 PDF = SAMPLES / "master_services_agreement.pdf"
@@ -53,7 +56,9 @@ def test_identical_bytes_are_extracted_once(api: LongdocClient) -> None:
     assert api.text(second["id"], limit=50)["text"]
 
 
-def test_log_question_cites_lines_that_contain_the_quotes(api: LongdocClient) -> None:
+def test_log_question_cites_lines_that_contain_the_quotes(api: LongdocClient, stack: LocalStack) -> None:
+    r = connect(stack.settings.effective_redis_url())
+    before = usage.tenant_totals(r, stack.settings.key_prefix, "default").get("tokens_in", 0)
     doc = api.wait_document(api.upload(LOG)["id"], 120)
     assert doc["status"] == "ready" and doc["lines"] == len(LOG.read_text().splitlines())
     job = api.submit(
@@ -76,6 +81,8 @@ def test_log_question_cites_lines_that_contain_the_quotes(api: LongdocClient) ->
         assert _norm(c["quote"]) in _norm(cited)
     assert [e["event"] for e in done["history"]][:2] == ["queued", "started"]
     assert done["started_at"] and done["finished_at"] and done["progress"]["percent"] == 100
+    after = usage.tenant_totals(r, stack.settings.key_prefix, "default")
+    assert after["tokens_in"] - before == result["usage"]["prompt_tokens"] > 0  # accounted once
 
 
 def test_contract_summary_cites_real_pages(api: LongdocClient) -> None:
