@@ -27,6 +27,9 @@ class LimitSettings(BaseModel):
         1, description="Compressed files inside an archive are opened this deep (0: skipped); never archives."
     )
     extract_timeout_s: float = Field(300.0, description="Wall-clock limit for extracting one document.")
+    in_process_text_max_bytes: int = Field(
+        8 * 1024 * 1024, description="Plain text/log uploads up to this size are decoded without a subprocess."
+    )
     extract_memory_mb: int = Field(2048, description="Address-space limit of the extraction subprocess.")
     max_question_chars: int = Field(20_000, description="Longest accepted question.")
     max_documents_per_job: int = Field(200, description="Most documents one job may name.")
@@ -77,37 +80,6 @@ class WorkerSettings(BaseModel):
         30.0, description="On shutdown, running jobs get this long before their messages are requeued."
     )
     max_tasks_per_child: int = 100
-
-
-class ReportingSettings(BaseModel):
-    """Live progress, schedules (Celery beat + redbeat), reports and webhooks."""
-
-    sse_heartbeat_s: float = Field(15.0, description="SSE keep-alive comment interval on a quiet job stream.")
-    beat_max_interval_s: float = Field(
-        5.0, description="Longest beat sleep: new or changed schedules are seen at most this late."
-    )
-    beat_lock_timeout_s: int = Field(
-        30, description="redbeat's lock: a second beat process takes over this long after the first dies."
-    )
-    beat_lock: bool = Field(
-        True, description="redbeat's lock (one ticking beat). Off only to test the per-tick guard."
-    )
-    schedule_check_max_s: float = Field(
-        20.0, description="Beat looks at each schedule at least this often (cron: minute resolution)."
-    )
-    late_grace_s: float = Field(
-        60.0, description="A tick found later than one check period plus this is a missed run."
-    )
-    sweep_interval_s: float = Field(
-        2.0, description="How often finished scheduled runs and job callbacks are collected."
-    )
-    report_templates_dir: Path | None = Field(
-        None, description="Extra report templates (*.toml or *.json), each a prompt and sections."
-    )
-    webhook_timeout_s: float = Field(5.0, description="Connect+read timeout of one webhook delivery.")
-    webhook_max_attempts: int = Field(6, ge=1, description="Deliveries tried per webhook event.")
-    webhook_backoff_s: float = Field(2.0, description="First retry delay; doubles per attempt, with jitter.")
-    webhook_backoff_max_s: float = Field(300.0, description="Longest delay between two webhook attempts.")
 
 
 AuthMode = Literal["auto", "keys", "off"]
@@ -165,6 +137,37 @@ class TenantSettings(BaseModel):
         if override is None:
             return self.limits
         return self.limits.model_copy(update=override.model_dump(exclude_none=True))
+
+
+class ReportingSettings(BaseModel):
+    """Live progress, schedules (Celery beat + redbeat), reports and webhooks."""
+
+    sse_heartbeat_s: float = Field(15.0, description="SSE keep-alive comment interval on a quiet job stream.")
+    beat_max_interval_s: float = Field(
+        5.0, description="Longest beat sleep: new or changed schedules are seen at most this late."
+    )
+    beat_lock_timeout_s: int = Field(
+        30, description="redbeat's lock: a second beat process takes over this long after the first dies."
+    )
+    beat_lock: bool = Field(
+        True, description="redbeat's lock (one ticking beat). Off only to test the per-tick guard."
+    )
+    schedule_check_max_s: float = Field(
+        20.0, description="Beat looks at each schedule at least this often (cron: minute resolution)."
+    )
+    late_grace_s: float = Field(
+        60.0, description="A tick found later than one check period plus this is a missed run."
+    )
+    sweep_interval_s: float = Field(
+        2.0, description="How often finished scheduled runs and job callbacks are collected."
+    )
+    report_templates_dir: Path | None = Field(
+        None, description="Extra report templates (*.toml or *.json), each a prompt and sections."
+    )
+    webhook_timeout_s: float = Field(5.0, description="Connect+read timeout of one webhook delivery.")
+    webhook_max_attempts: int = Field(6, ge=1, description="Deliveries tried per webhook event.")
+    webhook_backoff_s: float = Field(2.0, description="First retry delay; doubles per attempt, with jitter.")
+    webhook_backoff_max_s: float = Field(300.0, description="Longest delay between two webhook attempts.")
 
 
 class Settings(BaseSettings):

@@ -12,13 +12,14 @@ import time
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from service.blobs import BlobStore
 from service.calibration import CalibrationStore
 from service.citations import verify_all
-from service.config import Settings
+from service.config import LimitSettings, Settings
 from service.errors import BadRequest, ExtractionFailed, JobCancelled, LongdocError
-from service.extract import extract_isolated
+from service.extract import extract, extract_isolated
 from service.llm.base import Engine
 from service.llm.catalog import Catalog, load_catalog
 from service.llm.ratelimit import NoRateLimit, RateLimiter, RedisRateLimiter
@@ -31,6 +32,7 @@ from service.models import (
     ContentRecord,
     CorpusDocument,
     ErrorInfo,
+    ExtractedText,
     JobEvent,
     JobResult,
     JobState,
@@ -38,9 +40,9 @@ from service.models import (
 )
 from service.pack import Budget
 from service.records import Records
-from service.usage import record_job_usage
 from service.redis_conn import LeaseKeeper, connect
 from service.tokens import TokenCounter, make_counter
+from service.usage import record_job_usage
 
 log = logging.getLogger("longdoc.pipeline")
 
@@ -117,6 +119,17 @@ def build_services(settings: Settings) -> Services:
 # ---------------------------------------------------------------- extraction
 
 
+# Plain text is decoded by our own bounded code, not a third-party parser, so small files skip the
+# isolation child and its ~1 s of interpreter start-up and imports (bench/README.md).
+_IN_PROCESS_MEDIA = frozenset({"text/plain", "text/markdown", "text/csv", "application/json"})
+
+
+def _extract(path: Path, content: ContentRecord, limits: LimitSettings) -> ExtractedText:
+    if content.media_type in _IN_PROCESS_MEDIA and path.stat().st_size <= limits.in_process_text_max_bytes:
+        return extract(path, content.kind, limits)
+    return extract_isolated(path, content.kind, limits)
+
+
 def extract_content(services: Services, sha256: str) -> ContentRecord | None:
     records, blobs = services.records, services.blobs
     content = records.get_content(sha256)
@@ -127,7 +140,7 @@ def extract_content(services: Services, sha256: str) -> ContentRecord | None:
     content.status, content.error = "extracting", None
     records.put_content(content)
     try:
-        extracted = extract_isolated(blobs.blob_path(sha256), content.kind, services.settings.limits)
+        extracted = _extract(blobs.blob_path(sha256), content, services.settings.limits)
         blobs.save_text(sha256, extracted)
         if extracted.log_summary is not None:
             blobs.save_logsummary(sha256, extracted.log_summary)
