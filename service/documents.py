@@ -17,6 +17,7 @@ from service.errors import BadRequest, LongdocError
 from service.extract import sniff
 from service.models import ContentRecord, DocumentRecord, ErrorInfo
 from service.pipeline import Services
+from service.queue import JobQueue
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -63,6 +64,21 @@ def accept_upload(services: Services, writer: BlobWriter, filename: str, tenant:
     )
     records.put_document(doc)
     return Accepted(doc, needs_extraction)
+
+
+def enqueue_extraction(services: Services, queue: JobQueue, sha256: str) -> None:
+    """Queue extraction; if the queue is unreachable, mark the content failed so a re-upload retries it."""
+    try:
+        queue.submit_extraction(sha256)
+    except Exception:
+        content = services.records.get_content(sha256)
+        if content is not None:
+            content.status = "failed"
+            content.error = ErrorInfo(
+                code="queue_unavailable", message="extraction could not be queued; upload the file again"
+            )
+            services.records.put_content(content)
+        raise
 
 
 def _text_present(services: Services, content: ContentRecord) -> bool:

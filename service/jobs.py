@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 
@@ -9,7 +10,16 @@ from service import collections
 from service.errors import BadRequest, Conflict, ExtractionFailed
 from service.llm.cost import estimated_cost, free
 from service.model_call import prepare
-from service.models import TERMINAL_JOB_STATUSES, CorpusDocument, DryRun, JobEvent, JobSpec, JobState, utcnow
+from service.models import (
+    TERMINAL_JOB_STATUSES,
+    CorpusDocument,
+    DryRun,
+    ErrorInfo,
+    JobEvent,
+    JobSpec,
+    JobState,
+    utcnow,
+)
 from service.pack import precheck
 from service.pipeline import Services
 from service.queue import JobQueue
@@ -58,8 +68,25 @@ def submit(services: Services, queue: JobQueue, spec: JobSpec, tenant: str) -> J
     job = JobState(id=f"job_{uuid.uuid4().hex[:20]}", tenant=tenant, spec=spec)
     job.history.append(JobEvent(event="queued"))
     services.records.create_job(job)
-    queue.submit_job(job.id)
+    try:
+        queue.submit_job(job.id)
+    except Exception as exc:  # never leave a record "queued" that no worker will ever see
+        _fail_unqueued(services, job.id, exc)
+        raise
     return job
+
+
+def _fail_unqueued(services: Services, job_id: str, exc: Exception) -> None:
+    def change(job: JobState) -> JobState | None:
+        job.status, job.finished_at = "failed", utcnow()
+        job.error = ErrorInfo(
+            code="queue_unavailable", message=f"the job could not be queued: {type(exc).__name__}"
+        )
+        job.history.append(JobEvent(event="failed", detail="queue_unavailable"))
+        return job
+
+    with contextlib.suppress(Exception):  # Redis may be the thing that is down
+        services.records.update_job(job_id, change)
 
 
 def ready_corpus(services: Services, spec: JobSpec, tenant: str, wait_s: float) -> list[CorpusDocument]:

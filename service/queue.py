@@ -15,9 +15,15 @@ from typing import Any
 
 from celery import Celery
 from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from service.config import Settings, WorkerSettings
 from service.errors import ServiceUnavailable
+
+# Publishing can fail in the broker (kombu) or, since Celery binds the result store on send, in the
+# Redis result backend, which signals "gave up reconnecting" with a RuntimeError.
+_FAST_FAIL = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+_QUEUE_DOWN = (OperationalError, RedisError, RuntimeError, OSError)
 
 EXTRACT_TASK = "longdoc.extract"
 JOB_TASK = "longdoc.run_job"
@@ -46,7 +52,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_url": url,
         "result_backend": url,
         "broker_transport_options": transport,
-        "result_backend_transport_options": transport,
+        # Publishing while Redis is away must fail in ~2 s (API answers 503), not hang for Celery's 20 s.
+        "result_backend_transport_options": {**transport, "retry_policy": _FAST_FAIL},
+        "task_publish_retry_policy": _FAST_FAIL,
         "visibility_timeout": w.visibility_timeout_s,
         "task_serializer": "json",
         "result_serializer": "json",
@@ -88,7 +96,7 @@ class JobQueue:
     def submit_extraction(self, sha256: str) -> None:
         try:
             self.app.send_task(EXTRACT_TASK, args=[sha256], queue=EXTRACT_QUEUE)
-        except OperationalError as exc:
+        except _QUEUE_DOWN as exc:
             raise ServiceUnavailable(
                 "the job queue is unavailable; retry shortly", code="redis_unavailable"
             ) from exc
@@ -96,7 +104,7 @@ class JobQueue:
     def submit_job(self, job_id: str) -> None:
         try:
             self.app.send_task(JOB_TASK, args=[job_id], queue=JOB_QUEUE, task_id=f"task-{job_id}")
-        except OperationalError as exc:  # kombu gave up reconnecting to the broker
+        except _QUEUE_DOWN as exc:  # kombu gave up reconnecting to the broker or the result store
             raise ServiceUnavailable(
                 "the job queue is unavailable; retry shortly", code="redis_unavailable"
             ) from exc

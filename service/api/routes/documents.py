@@ -58,7 +58,7 @@ async def upload_document(
     if collection is not None:
         accepted.document = collections.assign(services.records, accepted.document, collection)
     if accepted.needs_extraction:
-        queue.submit_extraction(accepted.document.sha256)
+        documents.enqueue_extraction(services, queue, accepted.document.sha256)
     return documents.describe(services, accepted.document)
 
 
