@@ -13,6 +13,7 @@ from rich.console import Console
 
 from service.config import Settings
 from service.keys_cli import keys_app
+from service.reports.cli import report, reports_app
 from service.schedules_cli import schedules_app
 
 app = typer.Typer(
@@ -20,6 +21,8 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(schedules_app, name="schedules")
+app.add_typer(reports_app, name="reports")
+app.command("report")(report)
 
 app.add_typer(keys_app, name="keys")
 

@@ -13,6 +13,7 @@ from service.api.routes import admin, documents, health, jobs
 from service.api.routes import collections as collection_routes
 from service.api.routes import events as job_events
 from service.api.routes import logs as log_routes
+from service.api.routes import reports as report_routes
 from service.api.routes import schedules as schedule_routes
 from service.auth import AuthGate
 from service.config import Settings
@@ -52,4 +53,5 @@ def create_app(
     app.include_router(collection_routes.router)
     app.include_router(log_routes.router)
     app.include_router(schedule_routes.router)
+    app.include_router(report_routes.router)
     return app

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from service import collections, jobs
-from service.errors import LongdocError, NotFound
+from service.errors import BadRequest, LongdocError, NotFound
 from service.models import TERMINAL_JOB_STATUSES, ErrorInfo, JobSpec, JobState, utcnow
 from service.pipeline import Services
 from service.queue import JobQueue
+from service.reports import service as reports
+from service.reports.models import ReportTemplate
 from service.scheduling import beat_entries
-from service.scheduling.models import Schedule, ScheduleFields, ScheduleIn, ScheduleRun
+from service.scheduling.models import JobTemplate, Schedule, ScheduleFields, ScheduleIn, ScheduleRun
 from service.scheduling.store import ScheduleStore
 from service.scheduling.ticks import check_period, decide, latest_tick
 
@@ -30,9 +32,21 @@ def store(services: Services) -> ScheduleStore:
     return ScheduleStore(services.records)
 
 
+def _check_template(services: Services, template: JobTemplate | None) -> None:
+    """Refuse an unknown collection name or report template when the schedule is saved, not at its run."""
+    if template is None:
+        return
+    if template.collection:
+        collections.check_name(template.collection)
+    if template.report_template:
+        try:
+            reports.template(services, template.report_template)
+        except NotFound as exc:
+            raise BadRequest(exc.message, code="unknown_report_template") from exc
+
+
 def create(services: Services, body: ScheduleIn, tenant: str) -> Schedule:
-    if body.template.collection:
-        collections.check_name(body.template.collection)
+    _check_template(services, body.template)
     fields = body.model_dump(exclude_none=True)
     schedule = Schedule(id=f"sch_{uuid.uuid4().hex[:16]}", tenant=tenant, **fields)
     store(services).put(schedule)
@@ -43,6 +57,7 @@ def create(services: Services, body: ScheduleIn, tenant: str) -> Schedule:
 def update(services: Services, schedule_id: str, patch: ScheduleFields, tenant: str) -> Schedule:
     """Apply the given fields; a new timing restarts the interval phase from now."""
     schedule = store(services).get(schedule_id, tenant)
+    _check_template(services, patch.template)
     changes = patch.model_dump(exclude_unset=True)
     if "cron" in changes and changes["cron"] is not None:
         changes["interval_s"] = None
@@ -137,20 +152,20 @@ def resolve_window(st: ScheduleStore, schedule: Schedule, tick: datetime) -> dic
     return {"start": earlier[0].tick if earlier else fallback, "end": tick}
 
 
+def _job_spec(services: Services, t: JobTemplate) -> tuple[JobSpec, ReportTemplate | None]:
+    """The run's job; with a report template, one question per section of it."""
+    base = t.model_dump(include={"document_ids", "collection", "question", "questions", "model", "options"})
+    if t.report_template is None:
+        return JobSpec.model_validate({"type": t.type, **base}), None
+    tpl = reports.template(services, t.report_template)
+    return reports.job_spec(tpl, base), tpl
+
+
 def _start_run(services: Services, queue: JobQueue, schedule: Schedule, run: ScheduleRun) -> ScheduleRun:
     st = store(services)
-    t = schedule.template
     run.window = resolve_window(st, schedule, run.tick)
-    spec = JobSpec(
-        type=t.type,
-        document_ids=list(t.document_ids),
-        collection=t.collection,
-        question=t.question,
-        questions=t.questions,
-        model=t.model,
-        options=t.options,
-    )
     try:
+        spec, tpl = _job_spec(services, schedule.template)
         job = jobs.submit(services, queue, spec, schedule.tenant)
     except LongdocError as exc:
         run.status, run.finished_at = "failed", utcnow()
@@ -159,6 +174,12 @@ def _start_run(services: Services, queue: JobQueue, schedule: Schedule, run: Sch
         log.info("schedule %s: run %s could not start: %s", schedule.id, run.id, exc.code)
         return run
     run.job_id = job.id
+    if tpl is not None:
+        fields = {"schedule_id": schedule.id, "run_id": run.id, "window": run.window}
+        report = reports.new_report(tpl, schedule.tenant, job, f"schedule:{schedule.id}", **fields)
+        report.title = f"{tpl.title}: {schedule.name}"
+        reports.store(services).create(report)
+        run.report_id = report.id
     st.put_run(run, is_open=True)
     return run
 
@@ -180,6 +201,8 @@ def sweep(services: Services, limit: int = 100) -> list[ScheduleRun]:
             continue
         _close(run, job)
         st.put_run(run, is_open=False)
+        if run.report_id:  # built now, so the next run can compare with it and webhooks can name it
+            reports.get(services, run.report_id)
         closed.append(run)
     return closed
 
