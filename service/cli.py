@@ -48,7 +48,9 @@ def serve(
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
-    queues: Annotated[str, typer.Option(help="Queues to consume.")] = "longdoc.jobs,longdoc.extract",
+    queues: Annotated[
+        str, typer.Option(help="Queues to consume.")
+    ] = "longdoc.jobs,longdoc.extract,longdoc.webhooks",
 ) -> None:
     """Run a Celery worker for extraction and jobs (needs Redis: LONGDOC_REDIS_URL)."""
     from workers.celery_app import app as celery_app

@@ -15,6 +15,7 @@ from service.api.routes import events as job_events
 from service.api.routes import logs as log_routes
 from service.api.routes import reports as report_routes
 from service.api.routes import schedules as schedule_routes
+from service.api.routes import webhooks as webhook_routes
 from service.auth import AuthGate
 from service.config import Settings
 from service.pipeline import Services, build_services
@@ -54,4 +55,5 @@ def create_app(
     app.include_router(log_routes.router)
     app.include_router(schedule_routes.router)
     app.include_router(report_routes.router)
+    app.include_router(webhook_routes.router)
     return app

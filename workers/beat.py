@@ -57,7 +57,7 @@ class LongdocScheduler(RedBeatScheduler):  # type: ignore[misc]
                         "schedule %s: run %s (%s) for tick %s", run.schedule_id, run.id, run.status, run.tick
                     )
             else:
-                runner.sweep(self.services)
+                runner.sweep(self.services, self.queue)
         except Exception:  # one bad schedule must not stop beat
             log.exception("beat: %s failed", entry.name)
         return None

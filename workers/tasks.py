@@ -1,9 +1,10 @@
 """Celery tasks: thin adapters that call service.pipeline.
 
-No retry of failures here: the pipeline marks jobs failed with a reason, and the model client owns the
+No retry of job failures here: the pipeline marks jobs failed with a reason, and the model client owns the
 one retry layer for provider calls. Redelivery after a lost worker is handled by acks_late plus the
 attempt counter in the job record. The one thing decided here is what to do with a delivery that finds
-the job's lock held by someone else (see `run_job_task`).
+the job's lock held by someone else (see `run_job_task`). Webhook deliveries are the one task that
+retries by itself (bounded, backoff with jitter): a receiver being down is the expected failure.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import logging
 from functools import cache
 from typing import Any
 
+from service import webhooks
 from service.config import Settings
-from service.models import TERMINAL_JOB_STATUSES
+from service.models import TERMINAL_JOB_STATUSES, JobState
 from service.pipeline import Services, build_services, extract_content, run_job
 from service.queue import EXTRACT_TASK, JOB_TASK
+from service.reports.store import ReportStore
 from workers.celery_app import app
 
 log = logging.getLogger("longdoc.tasks")
@@ -45,6 +48,7 @@ def run_job_task(self: Any, job_id: str) -> str:
     svc = services()
     job = run_job(svc, job_id)
     if job.status in TERMINAL_JOB_STATUSES:
+        _job_webhook(svc, job)
         return job.status
     w = svc.settings.worker
     if self.request.retries > w.hard_time_limit_s // max(w.job_lock_ttl_s, 1) + 2:
@@ -54,3 +58,32 @@ def run_job_task(self: Any, job_id: str) -> str:
         return job.status
     log.info("job %s is locked by another delivery; looking again in %d s", job_id, w.job_lock_ttl_s)
     raise self.retry(countdown=w.job_lock_ttl_s)
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+def _job_webhook(svc: Services, job: JobState) -> None:
+    """A finished job with a callback_url gets its job.finished event (once per job, see webhooks.enqueue)."""
+    url = job.spec.callback_url
+    if not url or job.status not in TERMINAL_JOB_STATUSES:
+        return
+    report_id = ReportStore(svc.records).for_job(job.id)
+    try:
+        webhooks.enqueue(
+            app, webhooks.store_for(svc.records), job.tenant, url, webhooks.job_event(job, report_id)
+        )
+    except Exception:  # the job is done either way; a lost notification must not fail it
+        log.exception("job %s: its webhook could not be enqueued", job.id)
+
+
+@app.task(bind=True, name=webhooks.WEBHOOK_TASK, max_retries=None)  # type: ignore[untyped-decorator]
+def deliver_webhook_task(self: Any, tenant: str, url: str, payload: dict[str, Any]) -> str:
+    """One delivery attempt; a failed one is retried after backoff with jitter, up to the setting's bound."""
+    svc = services()
+    entry = webhooks.attempt(
+        svc.settings, webhooks.store_for(svc.records), tenant, url, payload, self.request.retries + 1
+    )
+    if entry["status"] == "retrying":
+        raise self.retry(countdown=entry["retry_in_s"])
+    return str(entry["status"])

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from service import collections, jobs
+from service import collections, jobs, webhooks
 from service.errors import BadRequest, LongdocError, NotFound
 from service.models import TERMINAL_JOB_STATUSES, ErrorInfo, JobSpec, JobState, utcnow
 from service.pipeline import Services
@@ -184,8 +184,9 @@ def _start_run(services: Services, queue: JobQueue, schedule: Schedule, run: Sch
     return run
 
 
-def sweep(services: Services, limit: int = 100) -> list[ScheduleRun]:
-    """Close runs whose jobs have ended: status, timings, usage, cost. Returns the runs closed."""
+def sweep(services: Services, queue: JobQueue | None = None, limit: int = 100) -> list[ScheduleRun]:
+    """Close runs whose jobs have ended: status, timings, usage, cost; build their reports; send the
+    schedule's webhook (with `queue`, whose Celery app carries it to a worker). Returns the runs closed."""
     st = store(services)
     closed: list[ScheduleRun] = []
     for run_id in st.open_runs(limit):
@@ -203,8 +204,49 @@ def sweep(services: Services, limit: int = 100) -> list[ScheduleRun]:
         st.put_run(run, is_open=False)
         if run.report_id:  # built now, so the next run can compare with it and webhooks can name it
             reports.get(services, run.report_id)
+        if queue is not None:
+            _notify(services, queue, run)
         closed.append(run)
     return closed
+
+
+def run_event(schedule: Schedule, run: ScheduleRun) -> dict[str, Any]:
+    """The schedule.run.finished webhook payload."""
+    body: dict[str, Any] = {
+        "event": "schedule.run.finished",
+        "event_id": f"schedule.run.finished:{run.id}",
+        "schedule_id": schedule.id,
+        "schedule_name": schedule.name,
+        **run.model_dump(
+            mode="json", include={"job_id", "status", "tick", "started_at", "finished_at", "error"}
+        ),
+        "run_id": run.id,
+        "links": {"runs": f"/v1/schedules/{schedule.id}/runs"},
+    }
+    if run.job_id:
+        body["links"]["job"] = f"/v1/jobs/{run.job_id}"
+    if run.report_id:
+        body["report_id"] = run.report_id
+        body["links"]["report"] = f"/v1/reports/{run.report_id}"
+    return body
+
+
+def _notify(services: Services, queue: JobQueue, run: ScheduleRun) -> None:
+    try:
+        schedule = store(services).get(run.schedule_id)
+    except NotFound:
+        return
+    if schedule.callback_url:
+        try:
+            webhooks.enqueue(
+                queue.app,
+                webhooks.store_for(services.records),
+                run.tenant,
+                schedule.callback_url,
+                run_event(schedule, run),
+            )
+        except Exception:  # the run is closed either way
+            log.exception("schedule %s: run %s webhook could not be enqueued", schedule.id, run.id)
 
 
 def _close(run: ScheduleRun, job: JobState | None) -> None:
