@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 
 from service import collections
-from service.errors import BadRequest, Conflict, ExtractionFailed
+from service.corpus import load_corpus
+from service.errors import BadRequest, Conflict
 from service.llm.cost import estimated_cost, free
 from service.model_call import prepare
 from service.models import (
@@ -91,31 +91,15 @@ def _fail_unqueued(services: Services, job_id: str, exc: Exception) -> None:
 
 def ready_corpus(services: Services, spec: JobSpec, tenant: str, wait_s: float) -> list[CorpusDocument]:
     """The job's documents as extracted text, waiting up to `wait_s` for extraction to finish."""
-    records = services.records
-    docs = [records.get_document(doc_id, tenant) for doc_id in spec.document_ids]
-    deadline = time.monotonic() + wait_s
-    while True:
-        contents = [records.get_content(d.sha256) for d in docs]
-        pending = []
-        for doc, content in zip(docs, contents, strict=True):
-            if content is None or content.status == "failed":
-                reason = content.error.message if content and content.error else "its content is gone"
-                raise ExtractionFailed(
-                    f"document {doc.id} ({doc.name}) could not be extracted: {reason}",
-                    code="document_failed",
-                    details={"document_id": doc.id},
-                )
-            if content.status != "ready":
-                pending.append(doc.id)
-        if not pending:
-            return [CorpusDocument(d.id, d.name, d.kind, services.blobs.load_text(d.sha256)) for d in docs]
-        if time.monotonic() >= deadline:
-            raise Conflict(
-                f"documents still being extracted: {', '.join(pending)}; retry once they are ready",
-                code="document_not_ready",
-                details={"document_ids": pending},
-            )
-        time.sleep(0.2)
+
+    def too_late(pending: list[str]) -> Conflict:
+        return Conflict(
+            f"documents still being extracted: {', '.join(pending)}; retry once they are ready",
+            code="document_not_ready",
+            details={"document_ids": pending},
+        )
+
+    return load_corpus(services.records, services.blobs, spec.document_ids, tenant, wait_s, too_late)
 
 
 def dry_run(services: Services, spec: JobSpec, tenant: str) -> DryRun:
