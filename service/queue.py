@@ -11,6 +11,7 @@ visibility timeout. kombu sweeps every `unacked_restore_interval * unacked_resto
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from celery import Celery
@@ -92,6 +93,7 @@ class JobQueue:
 
     def __init__(self, settings: Settings):
         self.app = make_celery(settings, "longdoc-client")
+        self._alive: tuple[float, int] = (0.0, 0)  # (when, count) of the last ping
 
     def submit_extraction(self, sha256: str) -> None:
         try:
@@ -112,9 +114,15 @@ class JobQueue:
     def revoke_job(self, job_id: str) -> None:
         self.app.control.revoke(f"task-{job_id}")
 
-    def workers_alive(self, timeout_s: float = 1.0) -> int:
-        replies = self.app.control.ping(timeout=timeout_s)
-        return len(replies or [])
+    def workers_alive(self, timeout_s: float = 1.0, max_age_s: float = 2.0) -> int:
+        """Workers answering a broadcast ping; a positive answer is reused for `max_age_s` so that
+        frequent readiness probes do not each wait for the ping's timeout."""
+        when, count = self._alive
+        if count and time.monotonic() - when <= max_age_s:
+            return count
+        count = len(self.app.control.ping(timeout=timeout_s) or [])
+        self._alive = (time.monotonic(), count)
+        return count
 
     def close(self) -> None:
         self.app.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,7 +11,6 @@ from service.api.deps import QueueDep, ServicesDep
 from service.auth import AuthGate
 
 router = APIRouter(tags=["health"])
-_WORKER_CACHE: dict[str, float] = {"at": 0.0, "count": 0.0}
 
 
 @router.get("/healthz")
@@ -31,13 +29,7 @@ def readyz(request: Request, services: ServicesDep, queue: QueueDep) -> Any:
     except Exception as exc:  # any failure to reach Redis means not ready
         checks["redis"] = False
         checks["redis_error"] = type(exc).__name__
-    workers = 0
-    if checks["redis"]:
-        now = time.monotonic()
-        if now - _WORKER_CACHE["at"] > 2.0 or not _WORKER_CACHE["count"]:
-            _WORKER_CACHE["count"] = float(queue.workers_alive(1.0))
-            _WORKER_CACHE["at"] = now
-        workers = int(_WORKER_CACHE["count"])
+    workers = queue.workers_alive(1.0) if checks["redis"] else 0
     checks["workers"] = workers
     ready = bool(checks["redis"]) and workers > 0
     body = {"status": "ready" if ready else "not_ready", "checks": checks, "engine": _engine(services)}
