@@ -192,7 +192,11 @@ def test_scheduled_report_shows_changes_since_previous_run(
     body = {
         "name": "digest",
         "interval_s": 86400,
-        "template": {"collection": collection, "report_template": "daily_log_digest"},
+        "template": {
+            "collection": collection,
+            "report_template": "daily_log_digest",
+            "report_options": {"horizon_days": 30},
+        },
     }
     schedule = api.http.post("/v1/schedules", json=body).json()
     services = build_services(stack.settings)
@@ -211,6 +215,7 @@ def test_scheduled_report_shows_changes_since_previous_run(
 
     first_report = run_and_sweep()
     first = first_report["content"]
+    assert first_report["options"]["horizon_days"] == 30 and first_report["schedule_id"] == schedule["id"]
     assert first["changes"]["note"].startswith("This is the first report")
     new_log = tmp_path / "ledger-db.log"
     new_log.write_text(NEW_ERRORS)

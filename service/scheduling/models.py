@@ -10,6 +10,7 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from service.models import ErrorInfo, JobOptions, JobType, utcnow
+from service.reports.models import ReportOptions
 
 MissedPolicy = Literal["run_once", "skip"]
 Window = Literal["last_24h", "last_7d", "since_previous_run"]
@@ -27,6 +28,9 @@ class JobTemplate(BaseModel):
     question: str | None = None
     questions: list[str] | None = None
     report_template: str | None = Field(None, description="Render each run as this report template.")
+    report_options: ReportOptions = Field(
+        default_factory=ReportOptions, description="Options of each run's report (e.g. horizon_days)."
+    )
     model: str | None = None
     options: JobOptions = Field(default_factory=JobOptions)
     window: Window | None = Field(

@@ -175,7 +175,8 @@ def _start_run(services: Services, queue: JobQueue, schedule: Schedule, run: Sch
         return run
     run.job_id = job.id
     if tpl is not None:
-        fields = {"schedule_id": schedule.id, "run_id": run.id, "window": run.window}
+        fields: dict[str, Any] = {"schedule_id": schedule.id, "run_id": run.id, "window": run.window}
+        fields["options"] = schedule.template.report_options
         report = reports.new_report(tpl, schedule.tenant, job, f"schedule:{schedule.id}", **fields)
         report.title = f"{tpl.title}: {schedule.name}"
         reports.store(services).create(report)
