@@ -2,8 +2,8 @@
 
 Nothing in a report is trusted markup: quotes come from uploaded documents and answers from a model.
 HTML escapes every piece of content (no Markdown-to-HTML conversion, so a model cannot inject tags);
-Markdown backslash-escapes the characters that would start markup, and a model's own Markdown keeps its
-formatting but loses any raw HTML. Citations are numbered once per report and link to the cited page or
+Markdown turns HTML characters into entities and backslash-escapes the characters that would start
+markup; a model's own Markdown keeps its emphasis and lists but loses raw HTML, links and images. Citations are numbered once per report and link to the cited page or
 lines of `/v1/documents/{id}/text`.
 """
 
@@ -14,12 +14,16 @@ import re
 
 from service.reports.models import Cite, Item, Report, ReportContent, Section
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def _entities(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def md_text(text: str) -> str:
-    """Plain text as Markdown that renders literally."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Plain text as Markdown that renders literally (HTML characters as entities, markup escaped)."""
+    return _MD_SPECIAL.sub(r"\\\1", _entities(text))
 
 
 def md_code(text: str) -> str:
@@ -30,8 +34,8 @@ def md_code(text: str) -> str:
 
 
 def md_model(text: str) -> str:
-    """A model's Markdown with raw HTML neutralised."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """A model's Markdown keeping its emphasis and lists, without raw HTML, links or images."""
+    return re.sub(r"([\[\]])", r"\\\1", _entities(text))
 
 
 class _Numbering:
