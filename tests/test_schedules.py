@@ -22,6 +22,7 @@ from service.pipeline import build_services
 from service.queue import JobQueue
 from service.scheduling import runner
 from service.scheduling.models import JobTemplate, Schedule, ScheduleIn
+from service.scheduling.runner import _job_spec
 from service.scheduling.ticks import latest_tick
 from service.settings_env import PREFIX, to_env
 
@@ -198,3 +199,14 @@ def test_beats_run_each_tick_once_and_follow_changes(
     assert manual.status_code == 202 and manual.json()["trigger"] == "manual"
     assert api.http.delete(f"/v1/schedules/{sid}").status_code == 204
     assert api.http.get(f"/v1/schedules/{sid}").status_code == 404
+
+
+def test_a_resolved_window_becomes_the_jobs_time_range(settings: Settings) -> None:
+    end = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
+    window = {"start": end - timedelta(hours=24), "end": end}
+    template = JobTemplate(type="qa", document_ids=["doc_x"], question="what failed?")
+    spec, _ = _job_spec(build_services(settings), template, window)
+    assert spec.options.time_range is not None
+    assert (spec.options.time_range.start, spec.options.time_range.end) == (window["start"], end)
+    plain, _ = _job_spec(build_services(settings), template, None)
+    assert plain.options.time_range is None

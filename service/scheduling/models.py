@@ -118,7 +118,8 @@ class ScheduleRun(BaseModel):
     status: RunStatus = "submitted"
     job_id: str | None = None
     window: dict[str, datetime] | None = Field(
-        None, description="The resolved log window {start, end} (stored; log jobs do not filter by it yet)."
+        None,
+        description="The resolved log window {start, end}; the job filters log events to it (options.time_range).",
     )
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None

@@ -152,9 +152,16 @@ def resolve_window(st: ScheduleStore, schedule: Schedule, tick: datetime) -> dic
     return {"start": earlier[0].tick if earlier else fallback, "end": tick}
 
 
-def _job_spec(services: Services, t: JobTemplate) -> tuple[JobSpec, ReportTemplate | None]:
-    """The run's job; with a report template, one question per section of it."""
+def _job_spec(
+    services: Services, t: JobTemplate, window: dict[str, datetime] | None = None
+) -> tuple[JobSpec, ReportTemplate | None]:
+    """The run's job; with a report template, one question per section of it. A resolved window
+    becomes the job's `options.time_range`, so log jobs only see events inside it."""
     base = t.model_dump(include={"document_ids", "collection", "question", "questions", "model", "options"})
+    if window is not None:
+        options = dict(base.get("options") or {})
+        options["time_range"] = {"from": window["start"], "to": window["end"]}
+        base["options"] = options
     if t.report_template is None:
         return JobSpec.model_validate({"type": t.type, **base}), None
     tpl = reports.template(services, t.report_template)
@@ -165,7 +172,7 @@ def _start_run(services: Services, queue: JobQueue, schedule: Schedule, run: Sch
     st = store(services)
     run.window = resolve_window(st, schedule, run.tick)
     try:
-        spec, tpl = _job_spec(services, schedule.template)
+        spec, tpl = _job_spec(services, schedule.template, run.window)
         job = jobs.submit(services, queue, spec, schedule.tenant)
     except LongdocError as exc:
         run.status, run.finished_at = "failed", utcnow()
