@@ -27,7 +27,8 @@ app.command("report")(report)
 app.add_typer(keys_app, name="keys")
 
 DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help="Only show the prompt's token budget and estimated cost; run nothing.")
+    bool,
+    typer.Option("--dry-run", help="Only show the prompt's token budget and estimated cost; run nothing."),
 ]
 ApiOpt = Annotated[str | None, typer.Option("--api", help="API base URL (default: LONGDOC_API_BASE_URL).")]
 
@@ -152,11 +153,15 @@ def templates(
     if as_json:
         console.print_json(json.dumps(body))
         return
-    console.print(f"{body['lines']:,} lines, {body['events']:,} events, {body['first_ts']} .. {body['last_ts']}")
+    console.print(
+        f"{body['lines']:,} lines, {body['events']:,} events, {body['first_ts']} .. {body['last_ts']}"
+    )
     console.print("levels: " + ", ".join(f"{k} {v:,}" for k, v in sorted(body["levels"].items())))
     for t in body["templates"]:
         where = f"{t['file']}:" if t.get("file") else ""
-        console.print(f"{t['count']:>9,}  {where}{t['first_line']}-{t['last_line']}  {t['pattern']}", markup=False)
+        console.print(
+            f"{t['count']:>9,}  {where}{t['first_line']}-{t['last_line']}  {t['pattern']}", markup=False
+        )
 
 
 @app.command()

@@ -28,7 +28,8 @@ class LimitSettings(BaseModel):
     )
     extract_timeout_s: float = Field(300.0, description="Wall-clock limit for extracting one document.")
     in_process_text_max_bytes: int = Field(
-        8 * 1024 * 1024, description="Plain text/log uploads up to this size are decoded without a subprocess."
+        8 * 1024 * 1024,
+        description="Plain text/log uploads up to this size are decoded without a subprocess.",
     )
     extract_memory_mb: int = Field(2048, description="Address-space limit of the extraction subprocess.")
     max_question_chars: int = Field(20_000, description="Longest accepted question.")

@@ -242,7 +242,8 @@ class OpenAICompatEngine:
             exc.message = exc.message.replace(self._key, "***")
             exc.args = (exc.message,)
             exc.details = {
-                k: str(v).replace(self._key, "***") if self._key in str(v) else v for k, v in exc.details.items()
+                k: str(v).replace(self._key, "***") if self._key in str(v) else v
+                for k, v in exc.details.items()
             }
         return exc
 
