@@ -1,10 +1,13 @@
 """Log archive ingest and packing at scale.
 
-1. Ingest: a .tar.gz of several multi-service logs (default ~500 MB of log text, --gb 2 for 2 GB) is
-   extracted by the real isolated extractor (child process, text + template summary), timed against a
-   plain read + gunzip of the same bytes; prints MB/s of both, their ratio and the child's peak RSS.
-2. Pack: a synthetic archive of --pack-lines lines (default 1M; --pack-lines 10000000 for the issue's
-   10M) is packed into the 1M-token window of MiniMax-M1 with overflow=compress; prints the manifest.
+1. Ingest: a .tar.gz of several multi-service logs (default ~500 MB of log text, --gb 2 for 2 GB) goes
+   through the real streaming path (`ingest_isolated`: the child writes text, line index, per-line table,
+   unit token counts and the template summary; the parent renames them into a BlobStore), timed against
+   a plain read + gunzip of the same bytes; prints MB/s of both, their ratio, the child's peak RSS and
+   the parent's peak RSS growth during the ingest (VmHWM after resetting it via /proc/self/clear_refs).
+2. Pack: a synthetic .tar.gz of --pack-lines lines (default 1M; --pack-lines 10000000 for the issue's
+   10M) is ingested the same way, loaded from the store and packed into the 1M-token window of
+   MiniMax-M1 with overflow=compress; prints the manifest and the time of `pack()` alone.
 
 Run: .venv/bin/python bench/bench_ingest.py [--mb 500 | --gb 2] [--pack-lines N] [--skip-ingest]
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import io
+import os
 import resource
 import sys
 import tarfile
@@ -22,33 +25,58 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import banner, print_table, run_main, temp_dir  # noqa: E402
+from bench._common import banner, print_table, run_main, temp_dir, vm_hwm_mb  # noqa: E402
 from bench.logdata import multi_service_stream  # noqa: E402
+from service.blobs import BlobStore  # noqa: E402
 from service.config import LimitSettings  # noqa: E402
-from service.extract import extract_isolated  # noqa: E402
+from service.extract import ingest_isolated  # noqa: E402
 from service.models import CorpusDocument, ExtractedText  # noqa: E402
 from service.pack import Budget, pack  # noqa: E402
 from service.tokens import make_counter  # noqa: E402
 
 SERVICES = 4
+LIMITS = LimitSettings(
+    max_extracted_chars=10**10,
+    max_decompressed_bytes=10**11,
+    max_archive_member_bytes=10**11,
+    extract_timeout_s=3600,
+    extract_memory_mb=16384,
+)
 
 
-def write_archive(path: Path, total_bytes: int) -> int:
-    """A .tar.gz of SERVICES logs of about total_bytes together; returns the line count."""
+def write_archive(path: Path, total_bytes: int = 0, total_lines: int = 0) -> int:
+    """A .tar.gz of SERVICES logs of about total_bytes (or exactly total_lines) together; returns lines.
+
+    Each member is generated into a scratch file first (tar needs its size up front), so the generator's
+    memory stays small whatever the size.
+    """
     lines = 0
+    scratch = path.with_suffix(".member")
     with tarfile.open(path, "w:gz", compresslevel=6) as tf:
         for s in range(SERVICES):
-            buf = io.BytesIO()
-            for line in multi_service_stream(10**9, seed=s):
-                buf.write(line.encode() + b"\n")
-                lines += 1
-                if buf.tell() >= total_bytes // SERVICES:
-                    break
-            info = tarfile.TarInfo(f"service{s}/app.log")
-            info.size = buf.tell()
-            buf.seek(0)
-            tf.addfile(info, buf)
+            with scratch.open("wb") as out:
+                per = total_lines // SERVICES if total_lines else 10**9
+                for line in multi_service_stream(per, seed=s):
+                    out.write(line.encode() + b"\n")
+                    lines += 1
+                    if total_bytes and out.tell() >= total_bytes // SERVICES:
+                        break
+            tf.add(scratch, arcname=f"service{s}/app.log")
+    scratch.unlink()
     return lines
+
+
+def reset_peak() -> float:
+    """Reset this process's VmHWM to its current RSS (Linux >= 4.0); returns the RSS in MB."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return vm_hwm_mb(os.getpid())
+
+
+def ingest_into(store: BlobStore, path: Path, limits: LimitSettings) -> dict[str, object]:
+    """The pipeline's log path: the child streams into tmp/, the parent renames into the store."""
+    result = ingest_isolated(path, limits, store.root / "tmp" / "ingest")
+    store.adopt_log("0" * 64, store.root / "tmp" / "ingest", result)
+    return result
 
 
 def raw_read_seconds(path: Path) -> tuple[float, int]:
@@ -65,28 +93,36 @@ def ingest(total_mb: int) -> None:
         path = tmp / "logs.tar.gz"
         lines = write_archive(path, total_mb * 1024 * 1024)
         raw_s, raw_bytes = raw_read_seconds(path)
-        limits = LimitSettings(
-            max_extracted_chars=10**10,
-            max_decompressed_bytes=10**11,
-            extract_timeout_s=3600,
-            extract_memory_mb=16384,
-        )
+        store = BlobStore(tmp / "store")
+        before = reset_peak()
         start = time.perf_counter()
-        ex = extract_isolated(path, "log", limits)
+        ingest_into(store, path, LIMITS)
         took = time.perf_counter() - start
+        parent_growth = vm_hwm_mb(os.getpid()) - before
         child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        summary = store.load_logsummary("0" * 64) or {}
         mb = raw_bytes / 1e6
         print_table(
-            ["lines", "MB", "gunzip+read MB/s", "ingest MB/s", "ratio", "child peak RSS MB", "templates"],
+            [
+                "lines",
+                "MB",
+                "gunzip+read MB/s",
+                "ingest MB/s",
+                "ratio",
+                "child peak RSS MB",
+                "parent peak growth MB",
+                "templates",
+            ],
             [
                 [
                     lines,
                     round(mb),
                     round(mb / raw_s, 1),
                     round(mb / took, 1),
-                    f"{raw_s / took:.2f}",
+                    f"{raw_s / took:.3f}",
                     round(child_rss),
-                    sum(len(f["templates"]) for f in (ex.log_summary or {}).get("files", [])),
+                    round(parent_growth, 1),
+                    sum(len(f["templates"]) for f in summary.get("files", [])),
                 ]
             ],
         )
@@ -94,43 +130,48 @@ def ingest(total_mb: int) -> None:
 
 def pack_big(n_lines: int) -> None:
     banner(f"pack: {n_lines:,} lines into MiniMax-M1's 1M window (overflow=compress)")
-    per = n_lines // SERVICES
-    parts, files, line_start, char_start = [], [], 1, 0
-    for s in range(SERVICES):
-        text = "\n".join(multi_service_stream(per, seed=s)) + "\n"
-        files.append(
-            {
-                "path": f"service{s}/app.log",
-                "char_start": char_start,
-                "line_start": line_start,
-                "lines": per,
-                "bytes": len(text),
-            }
+    with temp_dir("longdoc-pack-") as tmp:
+        path = tmp / "big.tar.gz"
+        write_archive(path, total_lines=n_lines)
+        store = BlobStore(tmp / "store")
+        start = time.perf_counter()
+        ingest_into(store, path, LIMITS)
+        ingest_s = time.perf_counter() - start
+        start = time.perf_counter()
+        ex: ExtractedText = store.load_text("0" * 64)
+        load_s = time.perf_counter() - start
+        doc = CorpusDocument("doc_big", "big.tar.gz", "log", ex)
+        start = time.perf_counter()
+        prompt = pack(
+            [doc],
+            "qa",
+            ["what went wrong?"],
+            Budget("MiniMax-M1", 1_000_000, 8192),
+            make_counter(None, None, None, "MiniMax-M1"),
+            None,
         )
-        parts.append(text)
-        char_start += len(text)
-        line_start += per
-    ex = ExtractedText("".join(parts), "log", meta={"files": files})
-    parts.clear()
-    doc = CorpusDocument("doc_big", "big.tar.gz", "log", ex)
-    start = time.perf_counter()
-    prompt = pack(
-        [doc],
-        "qa",
-        ["what went wrong?"],
-        Budget("MiniMax-M1", 1_000_000, 8192),
-        make_counter(None, None, None, "MiniMax-M1"),
-        None,
-    )
-    took = time.perf_counter() - start
+        took = time.perf_counter() - start
     m = prompt.manifest
     view = m.documents[0].view or {}
     print_table(
-        ["lines", "pack s", "total tokens", "window", "verbatim", "template only", "dropped", "templates"],
+        [
+            "lines",
+            "ingest s",
+            "load s",
+            "pack s",
+            "total tokens",
+            "window",
+            "verbatim",
+            "template only",
+            "dropped",
+            "templates",
+        ],
         [
             [
                 n_lines,
-                round(took, 1),
+                round(ingest_s, 1),
+                round(load_s, 2),
+                round(took, 2),
                 m.total_tokens,
                 m.window,
                 view.get("verbatim_lines"),

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from service.errors import PayloadTooLarge, ServiceUnavailable
+from service.logtable import TABLE_FILES, TABLE_META, load_table
 from service.models import ExtractedText
+from service.tokens import TokenCounter
+
+# Files of a streamed log besides text and index (work-dir name -> suffix in the store).
+_ARTIFACTS = {"units.json": ".units.json", TABLE_META: ".table.json"} | {
+    name: "." + name for name in TABLE_FILES
+}
 
 
 class StorageFull(ServiceUnavailable):
@@ -100,6 +107,10 @@ class BlobStore:
     def _text_base(self, sha256: str) -> Path:
         return self.root / "text" / sha256[:2] / sha256
 
+    def text_path(self, sha256: str) -> Path:
+        """The stored UTF-8 text of an extracted upload."""
+        return self._text_base(sha256).with_suffix(".txt")
+
     def has_text(self, sha256: str) -> bool:
         return self._text_base(sha256).with_suffix(".json").exists()
 
@@ -122,6 +133,26 @@ class BlobStore:
                 raise StorageFull("storage is full while saving extracted text") from exc
             raise
 
+    def adopt_log(self, sha256: str, work: Path, result: dict[str, Any]) -> None:
+        """Move a log the extraction child streamed into `work` (service.extract.logstore) into place.
+
+        Renames only (work is under this store's tmp/, on the same filesystem); the .json lands last.
+        """
+        base = self._text_base(sha256)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        moves = {"text.txt": ".txt", "text.lines": ".lines", "logsummary.json": ".logsummary.json"}
+        moves |= _ARTIFACTS
+        try:
+            for name, suffix in moves.items():
+                os.replace(work / name, base.with_suffix(suffix))
+            meta = {"kind": result["kind"], "page_starts": result["page_starts"], "meta": result["meta"]}
+            _atomic_write(base.with_suffix(".json"), json.dumps(meta).encode())
+        except OSError as exc:
+            self.delete_text(sha256)
+            if exc.errno == errno.ENOSPC:
+                raise StorageFull("storage is full while saving extracted text") from exc
+            raise
+
     def load_text(self, sha256: str) -> ExtractedText:
         base = self._text_base(sha256)
         meta = json.loads(base.with_suffix(".json").read_text())
@@ -132,6 +163,11 @@ class BlobStore:
             text=text, kind=meta["kind"], page_starts=meta["page_starts"], meta=meta["meta"]
         )
         extracted._line_starts = lines.tolist()
+        units = base.with_suffix(_ARTIFACTS["units.json"])
+        if units.exists():  # logs from the streaming child: unit counts and the per-line table
+            extracted.unit_tokens = json.loads(units.read_bytes())
+            files = {name: base.with_suffix(suffix) for name, suffix in _ARTIFACTS.items()}
+            extracted.table_loader = lambda: load_table(files)
         return extracted
 
     def save_logsummary(self, sha256: str, summary: dict[str, Any]) -> None:
@@ -155,7 +191,7 @@ class BlobStore:
 
     def delete_text(self, sha256: str) -> None:
         base = self._text_base(sha256)
-        for suffix in (".json", ".txt", ".lines", ".logsummary.json"):
+        for suffix in (".json", ".txt", ".lines", ".logsummary.json", *_ARTIFACTS.values()):
             base.with_suffix(suffix).unlink(missing_ok=True)
 
     def delete_blob(self, sha256: str) -> None:
@@ -164,6 +200,23 @@ class BlobStore:
 
     def clean_tmp(self) -> None:
         shutil.rmtree(self.root / "tmp", ignore_errors=True)
+
+
+def count_text_file(counter: TokenCounter, path: Path, chunk_chars: int = 1 << 20) -> int:
+    """Tokens of a stored text, counted in chunks cut at line ends (memory stays at one chunk)."""
+    total = 0
+    with path.open(encoding="utf-8", newline="") as fh:
+        carry = ""
+        while piece := fh.read(chunk_chars):
+            piece = carry + piece
+            cut = piece.rfind("\n") + 1
+            if cut == 0:
+                carry = piece
+                continue
+            total += counter.count(piece[:cut])
+            carry = piece[cut:]
+        total += counter.count(carry)
+    return total
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

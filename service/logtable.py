@@ -9,11 +9,13 @@ time (see `service.logs.events`). Pure: no I/O.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from service.logs import TemplateMiner, iter_events, learn_header
@@ -22,6 +24,9 @@ from service.models import ExtractedText
 SAMPLE_LINES = 500
 ERROR, WARN, OTHER = 2, 1, 0
 _RANK = {"ERROR": ERROR, "FATAL": ERROR, "WARN": WARN}
+# The table as stored at extraction (service.extract.logrows): one file per column, rows in JSON.
+TABLE_FILES = {"table.tpl": "i", "table.lvl": "B", "table.ts": "d", "table.evs": "B"}
+TABLE_META = "table.json"
 
 
 @dataclass
@@ -108,7 +113,7 @@ def _mine_member(text: str, start: int, end: int, shift: int, path: str | None, 
                 event.last_line + shift,
                 tid,
                 epoch(event.timestamp),
-                _level(event.level),
+                level_rank(event.level),
             )
         )
     base = len(table.rows)
@@ -129,8 +134,31 @@ def _mine_member(text: str, start: int, end: int, shift: int, path: str | None, 
             row.last_ts = ts
 
 
-def _level(name: str | None) -> int:
+def level_rank(name: str | None) -> int:
+    """ERROR/WARN/OTHER rank of a level name."""
     return _RANK.get(name or "", OTHER)
+
+
+def load_table(files: dict[str, Path]) -> LogTable:
+    """A LogTable from the files written at extraction (`files`: TABLE_FILES names + TABLE_META -> path)."""
+    meta = json.loads(files[TABLE_META].read_bytes())
+    columns: dict[str, Any] = {}
+    for name, code in TABLE_FILES.items():
+        column = array(code)
+        column.frombytes(files[name].read_bytes())
+        columns[name] = column
+    n = int(meta["lines"])
+    members = meta["files"] or [{"path": None, "char_start": 0, "line_start": 1, "lines": n}]
+    return LogTable(
+        n,
+        columns["table.tpl"],
+        bytearray(columns["table.lvl"].tobytes()),
+        columns["table.ts"],
+        bytearray(columns["table.evs"].tobytes()),
+        [TemplateRow(**row) for row in meta["rows"]],
+        members,
+        [f["line_start"] for f in members],
+    )
 
 
 def _fill(table: LogTable, first: int, last: int, row: int, ts: float, rank: int) -> None:

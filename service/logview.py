@@ -4,8 +4,9 @@ The view keeps every line accounted for: each line is either shown verbatim (wit
 number, so citations verify) or counted under its template in the template table; no line is
 dropped. Verbatim lines are chosen by priority until the token budget is spent:
 
-  1. the onset of every error burst (error lines with context, in time order),
-  2. the first and last line of every template (so every template has a citable example),
+  1. the first and last line of every template (so every template has a citable example; at most two
+     lines per template, so a burst larger than the window cannot crowd them out),
+  2. every error burst (error lines with context, in time order),
   3. rare events (templates with at most `rare` events),
   4. every other error line with context, then 5. warning lines with context.
 
@@ -102,13 +103,13 @@ def _cost(table: LogTable, lines: list[int], line_text: Callable[[int], str], co
 
 
 def _tiers(table: LogTable, eligible: bytearray) -> Iterable[list[int]]:
-    errors = [i for i in range(table.lines) if eligible[i] and table.level[i] == ERROR]
-    onsets = _burst_onsets(table, errors)
-    yield _with_context(table, [i for i in errors if i in onsets], eligible)
     ends: list[int] = []
     for row in table.rows:
         ends += [row.first_line - 1, row.last_line - 1]
     yield sorted(i for i in ends if 0 <= i < table.lines and eligible[i])
+    errors = [i for i in range(table.lines) if eligible[i] and table.level[i] == ERROR]
+    onsets = _burst_onsets(table, errors)
+    yield _with_context(table, [i for i in errors if i in onsets], eligible)
     rare = {r for r, row in enumerate(table.rows) if row.events <= RARE}
     yield [i for i in range(table.lines) if eligible[i] and table.template[i] in rare]
     yield _with_context(table, errors, eligible)
@@ -117,7 +118,8 @@ def _tiers(table: LogTable, eligible: bytearray) -> Iterable[list[int]]:
 
 
 def _burst_onsets(table: LogTable, errors: list[int]) -> set[int]:
-    """Error lines of the bins where errors run well above the median bin (fine bins), in order."""
+    """Error lines of the bins where errors run well above the median bin (fine bins) and of the bins
+    on either side of each run of them."""
     times = [table.ts[i] for i in errors if not math.isnan(table.ts[i])]
     if len(times) < 10:
         return set()
@@ -129,8 +131,11 @@ def _burst_onsets(table: LogTable, errors: list[int]) -> set[int]:
             bins.setdefault(int((table.ts[i] - lo) / width), []).append(i)
     counts = [len(bins.get(b, [])) for b in range(DETECT_BINS + 1)]
     median = statistics.median(counts)
-    hot = [b for b in sorted(bins) if len(bins[b]) >= max(3, 3 * median) and len(bins[b]) > median]
-    return {i for b in hot for i in bins[b]}
+    hot = {b for b in sorted(bins) if len(bins[b]) >= max(3, 3 * median) and len(bins[b]) > median}
+    # A burst rarely starts or ends on a bin edge: the bins just before and after each run of hot
+    # bins hold its first and last errors.
+    hot |= {b + step for b in hot for step in (-1, 1) if b + step not in hot}
+    return {i for b in hot for i in bins.get(b, [])}
 
 
 def _with_context(table: LogTable, lines: list[int], eligible: bytearray) -> list[int]:
@@ -270,8 +275,15 @@ def _block(first: int, last: int, start: int, keep: bytearray | None, line_text:
 def view_for(doc: CorpusDocument, budget: int, count: Count, lines: list[str]) -> View | None:
     """The compressed view of a log document within `budget` tokens (its line table is cached on `doc`)."""
     if doc.table is None:
-        doc.table = build_table(doc.extracted)
+        doc.table = _table(doc)
     return compressed_view(doc.table, lambda n: lines[n - 1], budget, count, doc.keep)
+
+
+def _table(doc: CorpusDocument) -> LogTable:
+    """The per-line table stored at extraction when there is one, else mined now from the text."""
+    loader = doc.extracted.table_loader
+    table: LogTable = loader() if loader is not None else build_table(doc.extracted)
+    return table
 
 
 def apply_filters(corpus: list[CorpusDocument], options: JobOptions) -> list[CorpusDocument]:
@@ -286,7 +298,7 @@ def apply_filters(corpus: list[CorpusDocument], options: JobOptions) -> list[Cor
         if doc.kind != "log":
             continue
         if doc.table is None:
-            doc.table = build_table(doc.extracted)
+            doc.table = _table(doc)
         doc.keep = keep_mask(
             doc.table, span.start if span else None, span.end if span else None, options.levels
         )

@@ -7,6 +7,7 @@ process. Offsets are Python string (code point) offsets into the extracted text.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -45,6 +46,10 @@ class ExtractedText:
     _line_starts: list[int] | None = field(default=None, repr=False)
     # Logs: the model-free summary (service.logs) mined at extraction, stored apart from the text.
     log_summary: dict[str, Any] | None = field(default=None, repr=False)
+    # Logs ingested by the streaming child: token counts of the packer's 500-line units
+    # ({"method", "lines_per_unit", "units"}) and a loader of the stored per-line table (service.logtable).
+    unit_tokens: dict[str, Any] | None = field(default=None, repr=False)
+    table_loader: Callable[[], Any] | None = field(default=None, repr=False)
 
     @property
     def line_starts(self) -> list[int]:

@@ -95,17 +95,34 @@ def _render(doc: CorpusDocument, counter: TokenCounter) -> tuple[_RenderedDoc, i
     elif ex.meta.get("files") or doc.keep is not None:  # archives and filtered logs: see logview
         lines = body.split("\n")
         blocks = line_blocks(ex.meta.get("files"), ex.line_count, doc.keep, lambda n: lines[n - 1])
-        units += [_Unit(text, counter.count(text), first, last) for text, first, last in blocks]
+        count = _unit_counter(doc, counter, len(blocks))
+        units += [_Unit(text, count(k, text), first, last) for k, (text, first, last) in enumerate(blocks)]
     else:
         lines = body.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
+        count = _unit_counter(doc, counter, -(-len(lines) // _LINES_PER_UNIT))
         for start in range(0, len(lines), _LINES_PER_UNIT):
             block = lines[start : start + _LINES_PER_UNIT]
             text = "".join(f"{start + i + 1}| {line}\n" for i, line in enumerate(block))
-            units.append(_Unit(text, counter.count(text), start + 1, start + len(block)))
+            units.append(_Unit(text, count(start // _LINES_PER_UNIT, text), start + 1, start + len(block)))
     frame = counter.count(head) + counter.count(tail)
     return _RenderedDoc(doc, head, tail, frame, units, len(units)), defused
+
+
+def _unit_counter(doc: CorpusDocument, counter: TokenCounter, n_units: int) -> Callable[[int, str], int]:
+    """Counts of units; the counts stored at extraction (logs) when they were made the same way."""
+    stored = doc.extracted.unit_tokens
+    if (
+        stored is not None
+        and doc.keep is None
+        and stored.get("method") == counter.method
+        and stored.get("lines_per_unit") == _LINES_PER_UNIT
+        and len(stored["units"]) == n_units
+    ):
+        units: list[int] = stored["units"]
+        return lambda k, _text: units[k]
+    return lambda _k, text: counter.count(text)
 
 
 def _cut_description(rendered: _RenderedDoc) -> dict[str, object] | None:

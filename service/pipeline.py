@@ -8,19 +8,20 @@ content that is already ready does nothing, and a job that is finished, cancelle
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from service.blobs import BlobStore
+from service.blobs import BlobStore, count_text_file
 from service.calibration import CalibrationStore
 from service.citations import verify_all
 from service.config import LimitSettings, Settings
 from service.corpus import load_corpus
 from service.errors import BadRequest, ExtractionFailed, JobCancelled, LongdocError
-from service.extract import extract, extract_isolated
+from service.extract import extract, extract_isolated, ingest_isolated
 from service.llm.base import Engine
 from service.llm.catalog import Catalog, load_catalog
 from service.llm.ratelimit import NoRateLimit, RateLimiter, RedisRateLimiter
@@ -125,6 +126,35 @@ def build_services(settings: Settings) -> Services:
 _IN_PROCESS_MEDIA = frozenset({"text/plain", "text/markdown", "text/csv", "application/json"})
 
 
+def _streamed(path: Path, content: ContentRecord, limits: LimitSettings) -> bool:
+    """Logs and archives that go to the isolation child are streamed into the store (flat memory)."""
+    small_text = (
+        content.media_type in _IN_PROCESS_MEDIA and path.stat().st_size <= limits.in_process_text_max_bytes
+    )
+    return content.kind == "log" and not small_text
+
+
+def _ingest_log(services: Services, sha256: str, content: ContentRecord) -> None:
+    """The child writes text, line index, table, unit counts and summary under the store's tmp/;
+    here they are only renamed into place (service.extract.logstore), and `content` filled in."""
+    blobs, counter = services.blobs, services.counter
+    work = blobs.root / "tmp" / f"ingest-{uuid.uuid4().hex}"
+    try:
+        result = ingest_isolated(blobs.blob_path(sha256), services.settings.limits, work)
+        blobs.adopt_log(sha256, work, result)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    content.status, content.pages, content.lines = "ready", None, result["lines"]
+    content.chars = result["chars"]
+    if result["token_method"] == counter.method:
+        content.tokens = result["tokens"]  # the packer's units, counted by the child
+    else:
+        content.tokens = count_text_file(counter, blobs.text_path(sha256))
+    content.token_method = counter.method
+    content.encoding = result["meta"].get("encoding")
+    content.extracted_at = utcnow()
+
+
 def _extract(path: Path, content: ContentRecord, limits: LimitSettings) -> ExtractedText:
     if content.media_type in _IN_PROCESS_MEDIA and path.stat().st_size <= limits.in_process_text_max_bytes:
         return extract(path, content.kind, limits)
@@ -141,6 +171,10 @@ def extract_content(services: Services, sha256: str) -> ContentRecord | None:
     content.status, content.error = "extracting", None
     records.put_content(content)
     try:
+        if _streamed(blobs.blob_path(sha256), content, services.settings.limits):
+            _ingest_log(services, sha256, content)
+            records.put_content(content)
+            return content
         extracted = _extract(blobs.blob_path(sha256), content, services.settings.limits)
         blobs.save_text(sha256, extracted)
         if extracted.log_summary is not None:

@@ -19,7 +19,7 @@ import re
 import stat
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,9 @@ from service.models import ExtractedText
 
 from .inflate import ChunkReader, Compression, Meter, compression_of, file_chunks, inflate
 from .members import MemberText, decode_member, is_tar
+from .text import PieceSink
 
-__all__ = ["assemble", "container_of", "extract_archive", "safe_name"]
+__all__ = ["assemble", "container_of", "extract_archive", "safe_name", "walk_archive"]
 
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -48,6 +49,7 @@ class _Walk:
     members: list[MemberText] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     metered: bool = False  # members come out of an already metered (inflated) stream
+    sinks: Callable[[str], PieceSink] | None = None  # store mode: each member's text goes to its own sink
     seen: int = 0
     chars: int = 0
 
@@ -61,11 +63,14 @@ class _Walk:
             )
 
     def take(self, path: str, chunks: Iterator[bytes]) -> None:
-        got = decode_member(path, chunks, self.limits, self.meter, self.chars, metered=self.metered)
+        sink = self.sinks(path) if self.sinks else None
+        got = decode_member(
+            path, chunks, self.limits, self.meter, self.chars, metered=self.metered, sink=sink
+        )
         if isinstance(got, str):
             self.skipped.append({"path": path, "reason": got})
         else:
-            self.chars += len(got.text)
+            self.chars += got.chars
             self.members.append(got)
 
 
@@ -94,8 +99,20 @@ def extract_archive(
     path: Path, container: tuple[str, Compression | None], limits: LimitSettings
 ) -> ExtractedText:
     """Extract every text member of the archive at `path` into one document with per-file anchors."""
+    members, skipped, label = walk_archive(path, container, limits)
+    return assemble(members, skipped, label)
+
+
+def walk_archive(
+    path: Path,
+    container: tuple[str, Compression | None],
+    limits: LimitSettings,
+    sinks: Callable[[str], PieceSink] | None = None,
+) -> tuple[list[MemberText], list[dict[str, str]], str]:
+    """(text members in archive order, skipped entries, label). With `sinks`, each member's text is
+    written to `sinks(member path)` instead of being kept (members then carry only their sizes)."""
     kind, fmt = container
-    walk = _Walk(limits, Meter(path.stat().st_size, limits), metered=fmt is not None)
+    walk = _Walk(limits, Meter(path.stat().st_size, limits), metered=fmt is not None, sinks=sinks)
     if kind == "zip":
         _walk_zip(path, walk)
     else:
@@ -105,7 +122,7 @@ def extract_archive(
             "The archive contains no text files.", code="no_text", details={"skipped": walk.skipped[:50]}
         )
     label = "zip" if kind == "zip" else "tar" + _SUFFIX.get(fmt, "")
-    return assemble(walk.members, walk.skipped, label)
+    return walk.members, walk.skipped, label
 
 
 def assemble(members: list[MemberText], skipped: list[dict[str, str]], label: str) -> ExtractedText:

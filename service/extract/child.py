@@ -18,6 +18,7 @@ from typing import Any
 from service.config import LimitSettings
 from service.errors import LongdocError
 from service.extract.isolate import ERROR, LOGSUMMARY, REQUEST, RESULT, TEXT
+from service.extract.logstore import ingest_log
 from service.extract.registry import extract
 
 # CPU seconds allowed beyond the wall-clock limit before the kernel stops the child on its own.
@@ -29,6 +30,8 @@ def main(argv: list[str]) -> int:
     request = json.loads((work / REQUEST).read_text(encoding="utf-8"))
     limits = LimitSettings.model_validate(request["limits"])
     limit_resources(limits)
+    if request.get("mode") == "store":
+        return _store(work, request, limits)
     try:
         extracted = extract(Path(request["path"]), request["kind"], limits)
     except LongdocError as exc:
@@ -44,6 +47,32 @@ def main(argv: list[str]) -> int:
     if extracted.log_summary is not None:
         _write_json(work / LOGSUMMARY, extracted.log_summary)
     result = {"kind": extracted.kind, "page_starts": extracted.page_starts, "meta": extracted.meta}
+    _write_json(work / RESULT, result)
+    return 0
+
+
+def _store(work: Path, request: dict[str, Any], limits: LimitSettings) -> int:
+    """Logs and archives streamed into store files in `work` (service.extract.logstore)."""
+    try:
+        result = ingest_log(Path(request["path"]), limits, work)
+    except LongdocError as exc:
+        _write_json(work / ERROR, {"type": type(exc).__name__, **exc.to_dict()})
+        return 0
+    except MemoryError:
+        _write_json(
+            work / ERROR,
+            {
+                "type": "ExtractionFailed",
+                "code": "resource_limit",
+                "message": "Extraction ran out of memory.",
+            },
+        )
+        return 0
+    except Exception as exc:
+        traceback.print_exc()
+        message = f"Extraction crashed: {type(exc).__name__}"
+        _write_json(work / ERROR, {"type": "ExtractionFailed", "code": "crashed", "message": message})
+        return 1
     _write_json(work / RESULT, result)
     return 0
 

@@ -47,6 +47,27 @@ def extract_isolated(path: Path, kind: DocumentKind, limits: LimitSettings) -> E
         return _collect(work, returncode)
 
 
+def ingest_isolated(path: Path, limits: LimitSettings, work: Path) -> dict[str, Any]:
+    """A log or log archive streamed by the child into store files under `work` (see `logstore`).
+
+    `work` should be on the store's filesystem so the caller can rename the files into place. Returns
+    the child's small result: kind, meta, lines, chars, tokens, token_method.
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    request = {
+        "path": str(path.resolve()),
+        "kind": "log",
+        "mode": "store",
+        "limits": limits.model_dump(mode="json"),
+    }
+    (work / REQUEST).write_text(json.dumps(request), encoding="utf-8")
+    returncode = _run_child(work, limits.extract_timeout_s)
+    if (work / ERROR).exists() or returncode != 0 or not (work / RESULT).exists():
+        _collect(work, returncode)  # raises the child's error
+    result: dict[str, Any] = json.loads((work / RESULT).read_text(encoding="utf-8"))
+    return result
+
+
 def _run_child(work: Path, timeout_s: float) -> int:
     with (work / STDERR).open("wb") as stderr:
         proc = subprocess.Popen(

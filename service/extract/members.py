@@ -21,7 +21,7 @@ from service.errors import ExtractionFailed
 from ._common import check_chars
 from .inflate import Meter, compression_of, inflate
 from .sniff import decode_head
-from .text import _BOMS, _guess, _normalise
+from .text import _BOMS, PieceSink, _guess, _normalise
 
 SAMPLE_BYTES = 256 * 1024
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -34,6 +34,7 @@ class MemberText:
     bytes: int
     encoding: str
     replaced: int = 0
+    chars: int = 0
 
 
 def is_tar(head: bytes) -> bool:
@@ -58,11 +59,13 @@ def decode_member(
     chars_before: int,
     *,
     metered: bool,
+    sink: PieceSink | None = None,
 ) -> MemberText | str:
     """The member's text, or the reason it is skipped ('binary', 'nested_archive', 'too_deep').
 
     `metered` says the member's bytes were already counted (they come out of an inflated tar stream);
-    bytes inflated from a compressed member are always counted.
+    bytes inflated from a compressed member are always counted. With a `sink` the text is written
+    there (the returned MemberText then has empty `text` and its `chars`).
     """
     head = _head(chunks, SAMPLE_BYTES)
     fmt = compression_of(head)
@@ -80,7 +83,15 @@ def decode_member(
     codec, label = _codec(head)
     counted = fmt is None and not metered
     return _decode(
-        path, chain([head], chunks), codec, label, limits, chars_before, counted=counted, meter=meter
+        path,
+        chain([head], chunks),
+        codec,
+        label,
+        limits,
+        chars_before,
+        counted=counted,
+        meter=meter,
+        sink=sink,
     )
 
 
@@ -109,11 +120,15 @@ def _decode(
     *,
     counted: bool,
     meter: Meter,
+    sink: PieceSink | None = None,
 ) -> MemberText:
     decoder = codecs.getincrementaldecoder(codec)(errors="replace")
     parts: list[str] = []
-    carry = ""
-    size = total = 0
+    if sink is not None:
+        sink.reset()
+    emit = parts.append if sink is None else sink.write
+    carry = last = ""
+    size = total = replaced = 0
     for chunk in chunks:
         size += len(chunk)
         if counted:  # bytes nobody metered yet (zip members, plain tar)
@@ -128,11 +143,16 @@ def _decode(
         piece, carry = (piece[:-1], "\r") if piece.endswith("\r") else (piece, "")
         piece, _ = _normalise(piece)
         total = check_chars(chars_before + total + len(piece), limits) - chars_before
-        parts.append(piece)
+        replaced += piece.count("\ufffd")
+        last = piece[-1:] or last
+        emit(piece)
     piece, _ = _normalise(carry + decoder.decode(b"", True))
-    parts.append(piece)
-    text = "".join(parts)
-    if text and not text.endswith("\n"):
-        text += "\n"
-    check_chars(chars_before + len(text), limits)
-    return MemberText(path, text, size, label, text.count("\ufffd"))
+    replaced += piece.count("\ufffd")
+    last = piece[-1:] or last
+    total += len(piece)
+    if total and last != "\n":
+        piece += "\n"  # every member ends with a newline, so members concatenate line-exactly
+        total += 1
+    emit(piece)
+    check_chars(chars_before + total, limits)
+    return MemberText(path, "".join(parts), size, label, replaced, total)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Protocol
 
 from charset_normalizer import from_bytes
 
@@ -34,6 +35,16 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
 Chunks = Callable[[], Generator[bytes, None, None]]
 
 
+class PieceSink(Protocol):
+    """Where streamed text goes instead of into one string (the isolated child's log store)."""
+
+    def reset(self) -> None:
+        """Forget everything written: the decoder starts again with another codec."""
+
+    def write(self, piece: str) -> None:
+        """Append decoded, LF-normalised text."""
+
+
 class _Undecodable(Exception):
     def __init__(self, offset: int):
         super().__init__(offset)
@@ -51,15 +62,23 @@ def extract_log(path: Path, limits: LimitSettings) -> ExtractedText:
 
 
 def _extract(path: Path, kind: DocumentKind, limits: LimitSettings) -> ExtractedText:
+    text, meta = decode_file(path, limits)
+    return ExtractedText(text=text, kind=kind, meta=meta)
+
+
+def decode_file(
+    path: Path, limits: LimitSettings, sink: PieceSink | None = None
+) -> tuple[str, dict[str, object]]:
+    """(text, meta) of a plain or compressed single file; with a `sink` the text goes there ("" returned)."""
     fmt = _compression(path)
     chunks: Chunks = (lambda: _inflated_chunks(path, fmt, limits)) if fmt else (lambda: _file_chunks(path))
-    text, label, nuls = _decode(chunks, limits)
+    text, label, nuls = _decode(chunks, limits, sink)
     meta: dict[str, object] = {"encoding": label, "compressed": fmt is not None}
     if fmt:
         meta["compression"] = fmt
     if nuls:
         meta["nul_bytes_removed"] = nuls
-    return ExtractedText(text=text, kind=kind, meta=meta)
+    return text, meta
 
 
 def _compression(path: Path) -> Compression | None:
@@ -80,22 +99,22 @@ def _inflated_chunks(path: Path, fmt: Compression, limits: LimitSettings) -> Gen
         yield from inflate(fmt, file_chunks(fh, CHUNK_BYTES), meter)
 
 
-def _decode(chunks: Chunks, limits: LimitSettings) -> tuple[str, str, int]:
+def _decode(chunks: Chunks, limits: LimitSettings, sink: PieceSink | None = None) -> tuple[str, str, int]:
     """Try the encodings in policy order; return (text, encoding label, NULs removed)."""
     head = _head(chunks)
     for bom, codec, label in _BOMS:
         if head.startswith(bom):
-            return _decode_with(chunks, codec, label, limits)
+            return _decode_with(chunks, codec, label, limits, sink)
     try:
-        return _decode_with(chunks, "utf-8", "utf-8", limits)
+        return _decode_with(chunks, "utf-8", "utf-8", limits, sink)
     except _Undecodable as exc:
         sample = head[:SAMPLE_BYTES] + _window(chunks, exc.offset)
     for codec in dict.fromkeys([*_guess(sample), "cp1252"]):
         try:
-            return _decode_with(chunks, codec, codec, limits)
+            return _decode_with(chunks, codec, codec, limits, sink)
         except (_Undecodable, LookupError):
             continue
-    return _decode_with(chunks, "latin-1", "latin-1", limits)
+    return _decode_with(chunks, "latin-1", "latin-1", limits, sink)
 
 
 def _guess(sample: bytes) -> list[str]:
@@ -113,9 +132,14 @@ def _guess(sample: bytes) -> list[str]:
     return [codecs.lookup(matches[0].encoding).name]
 
 
-def _decode_with(chunks: Chunks, codec: str, label: str, limits: LimitSettings) -> tuple[str, str, int]:
+def _decode_with(
+    chunks: Chunks, codec: str, label: str, limits: LimitSettings, sink: PieceSink | None = None
+) -> tuple[str, str, int]:
     decoder = codecs.getincrementaldecoder(codec)(errors="strict")
     parts: list[str] = []
+    if sink is not None:
+        sink.reset()
+    emit = parts.append if sink is None else sink.write
     carry = ""
     consumed = total = nuls = 0
     stream = chunks()
@@ -128,12 +152,12 @@ def _decode_with(chunks: Chunks, codec: str, label: str, limits: LimitSettings) 
             piece, removed = _normalise(piece)
             nuls += removed
             total = check_chars(total + len(piece), limits)
-            parts.append(piece)
+            emit(piece)
         piece, removed = _normalise(carry + _decode_chunk(decoder, b"", consumed, final=True))
     finally:
         stream.close()
     total = check_chars(total + len(piece), limits)
-    parts.append(piece)
+    emit(piece)
     return "".join(parts), label, nuls + removed
 
 

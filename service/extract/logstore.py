@@ -1,0 +1,243 @@
+"""Streaming ingest of a log or log archive into store files, in the isolated child: memory flat in size.
+
+Pass 1 decodes every member straight into its own UTF-8 file (`MemberSink`; a single log is one
+member). Pass 2 reads the members back line by line, in path order, and appends to the final files of
+the work directory, which the parent only renames into the store (`BlobStore.adopt_log`):
+
+  text.txt          the concatenated text                      text.lines  array('q') line-start offsets
+  table.*           the packer's per-line table (`service.logtable.save_table`): no re-mining per job
+  units.json        token counts of the packer's 500-line units (`service.pack`), and their method
+  logsummary.json   the per-file template summary (as `service.extract.logsummary.summarize_log`)
+
+Nothing holds more than one 500-line unit of text, a 64K-entry write buffer and the templates.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from service.config import LimitSettings
+from service.logs import TemplateMiner, iter_events, learn_header
+from service.tokens import EstimatingCounter
+
+from .archive import container_of, walk_archive
+from .logrows import ArrayFile, MemberRows, TableWriter
+from .logsummary import MAX_TEMPLATES, VERSION
+from .text import decode_file
+
+SAMPLE_LINES = 500
+UNIT_LINES = 500  # = service.pack._LINES_PER_UNIT = service.logview.BLOCK_LINES
+TEXT, LINES, UNITS, SUMMARY = "text.txt", "text.lines", "units.json", "logsummary.json"
+Count = Callable[[str], int]
+
+
+class MemberSink:
+    """One member's decoded text in a file of its own (`reset` truncates: the decoder restarts)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.used = False
+        self._fh: IO[bytes] | None = None
+
+    def reset(self) -> None:
+        self.close()
+        self.used = True
+        self._fh = self.path.open("wb")
+
+    def write(self, piece: str) -> None:
+        assert self._fh is not None
+        self._fh.write(piece.encode("utf-8"))
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+@dataclass
+class _Store:
+    """The final append-only files and running totals."""
+
+    work: Path
+    count: Count
+    text: IO[bytes]
+    lines: ArrayFile
+    table: TableWriter
+    units: list[int] = field(default_factory=list)
+    chars: int = 0
+    line_count: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+
+
+def ingest_log(path: Path, limits: LimitSettings, work: Path) -> dict[str, Any]:
+    """Decode, index, mine and count `path` (a log or an archive of logs) into files under `work`.
+
+    Returns the small result the parent needs: kind, meta, lines, chars, tokens and their method.
+    """
+    with path.open("rb") as fh:
+        container = container_of(path, fh.read(8192))
+    sinks: list[MemberSink] = []
+
+    def new_sink(_member: str) -> MemberSink:
+        sinks.append(MemberSink(work / f"member{len(sinks)}.txt"))
+        return sinks[-1]
+
+    if container is None:
+        sink = new_sink("")
+        _, meta = decode_file(path, limits, sink)
+        sink.close()
+        members: list[tuple[str | None, Path, dict[str, Any]]] = [(None, sink.path, {})]
+    else:
+        texts, skipped, label = walk_archive(path, container, limits, new_sink)
+        for s in sinks:
+            s.close()
+        used = [s for s in sinks if s.used]
+        members = [
+            (m.path, s.path, {"bytes": m.bytes, "encoding": m.encoding})
+            for m, s in sorted(zip(texts, used, strict=True), key=lambda pair: pair[0].path)
+        ]
+        encodings = {m.encoding for m in texts}
+        meta = {
+            "archive": label,
+            "encoding": encodings.pop() if len(encodings) == 1 else "mixed",
+            "files": [],
+            "skipped": skipped,
+        }
+    store = _open_store(work)
+    try:
+        for name, member_path, extra in members:
+            _member(store, name, member_path, extra, archive=container is not None)
+            member_path.unlink()
+    finally:
+        store.text.close()
+        store.lines.close()
+    store.table.close()
+    if container is not None:
+        meta["files"] = store.files
+    return _finish(store, meta)
+
+
+def _open_store(work: Path) -> _Store:
+    counter = EstimatingCounter()
+    return _Store(
+        work,
+        counter.count,
+        (work / TEXT).open("wb"),
+        ArrayFile(work / LINES, "q", [0]),
+        TableWriter(work),
+    )
+
+
+def _finish(store: _Store, meta: dict[str, Any]) -> dict[str, Any]:
+    method = EstimatingCounter.method
+    _write_json(store.work / UNITS, {"method": method, "lines_per_unit": UNIT_LINES, "units": store.units})
+    _write_json(store.work / SUMMARY, _totals(store))
+    store.table.write_meta(store.line_count, store.files or None)
+    return {
+        "kind": "log",
+        "page_starts": [],
+        "meta": meta,
+        "lines": store.line_count,
+        "chars": store.chars,
+        "tokens": sum(store.units),
+        "token_method": method,
+    }
+
+
+def _member(store: _Store, name: str | None, path: Path, extra: dict[str, Any], *, archive: bool) -> None:
+    """Append one member's text, line index, unit counts, table rows and summary to the store."""
+    char_start, line_start = store.chars, store.line_count + 1
+    with path.open("rb") as src:
+        shutil.copyfileobj(src, store.text, 1 << 20)
+    rows = MemberRows(name, line_start - 1, store.table, store.work / "raw-templates.tmp")
+    with path.open(encoding="utf-8", newline="") as fh:
+        lines = _lines(fh, store, name if archive else None)
+        head = list(itertools.islice(lines, SAMPLE_LINES))
+        header = learn_header(head, None, SAMPLE_LINES)
+        miner = TemplateMiner(head)
+        levels: Counter[str] = Counter()
+        for event in iter_events(itertools.chain(head, lines), header.detector):
+            tid = miner.add(event.first_line, event.first_text, event.timestamp, event.level)
+            rows.add(event.first_line, event.last_line, tid, event.timestamp, event.level)
+            if event.level:
+                levels[event.level] += 1
+    rows.finish(miner)
+    n = store.line_count - line_start + 1
+    if archive:
+        store.files.append(
+            {"path": name, "char_start": char_start, "line_start": line_start, "lines": n, **extra}
+        )
+    templates = miner.templates()
+    summary = {
+        "lines": rows.last_line,
+        "events": rows.events,
+        "first_ts": rows.first_iso,
+        "last_ts": rows.last_iso,
+        "levels": dict(levels),
+        "templates": [t.to_dict() for t in templates[:MAX_TEMPLATES]],
+    }
+    store.summaries.append({"path": name, "line_start": line_start, **summary})
+
+
+def _lines(fh: IO[str], store: _Store, wrap: str | None) -> Iterator[str]:
+    """The member's lines without newlines; indexes them and counts the packer's units on the way."""
+    block: list[str] = []
+    first = 1
+    pos = store.chars
+    starts = store.lines
+    for number, line in enumerate(fh, 1):
+        pos += len(line)
+        if line.endswith("\n"):
+            starts.add(pos)
+            line = line[:-1]
+        block.append(line)
+        if len(block) == UNIT_LINES:
+            store.units.append(_unit_tokens(block, first, wrap, store.count))
+            block, first = [], number + 1
+        yield line
+    if block:
+        store.units.append(_unit_tokens(block, first, wrap, store.count))
+    store.line_count += first - 1 + len(block)
+    store.chars = pos
+
+
+def _unit_tokens(block: list[str], first: int, wrap: str | None, count: Count) -> int:
+    """Tokens of the unit exactly as `service.pack` renders it (numbered lines, in <file> for archives)."""
+    from service.pack import defuse  # the packer's own defusing, so counts match what it renders
+
+    body = defuse("\n".join(block))[0].split("\n")
+    text = "".join(f"{first + i}| {line}\n" for i, line in enumerate(body))
+    if wrap is not None:
+        text = f'<file path="{wrap}">\n{text}</file>\n'
+    return count(text)
+
+
+def _totals(store: _Store) -> dict[str, Any]:
+    levels: Counter[str] = Counter()
+    for f in store.summaries:
+        levels.update(f["levels"])
+    stamps = [ts for f in store.summaries for ts in (f["first_ts"], f["last_ts"]) if ts]
+    return {
+        "version": VERSION,
+        "lines": store.line_count,
+        "events": sum(f["events"] for f in store.summaries),
+        "first_ts": min(stamps) if stamps else None,
+        "last_ts": max(stamps) if stamps else None,
+        "levels": dict(levels),
+        "files": store.summaries,
+    }
+
+
+def _write_json(path: Path, body: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(body, default=str), encoding="utf-8")
+    os.replace(tmp, path)
