@@ -3,10 +3,14 @@ packed with overflow=compress into MiniMax-M1's 1M window and answered by the of
 
 The size is the largest that keeps the whole module under ~60 s on 2 busy cores (see README "Logs and
 archives"): ingest mines every line in Python at ~20-30k lines/s, so 1M lines would take ~40-50 s alone.
+Small cases check that the streamed store (text, line index, meta, summary, packed prompts through the
+stored unit counts and table) is identical to in-process extraction.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import subprocess
 import sys
@@ -16,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from service.blobs import BlobStore
+from service.config import LimitSettings
+from service.extract import extract, ingest_isolated
 from service.llm.base import NullHooks
 from service.llm.offline import OfflineEngine
 from service.logtable import ERROR, LogTable
@@ -146,3 +152,50 @@ def test_offline_engine_answers_from_the_view(packed: PackedPrompt) -> None:
     # the first error" citations can be lines the view left template-only: service.llm.offline does
     # not check visibility there (reported; not this module's code).
     assert shown_errors >= 3
+
+
+def _small_cases() -> dict[str, bytes]:
+    log = "".join(
+        f"2026-03-04 10:00:{i % 60:02d},000 - svc - {'ERROR' if i % 7 == 0 else 'INFO'} - thing {i} happened\n"
+        + ("  at frame\n" if i % 5 == 0 else "")
+        for i in range(3000)
+    )
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w:gz") as tf:
+        members = [
+            ("b/z.log", log.encode()),
+            ("a/y.log", b"no newline at end"),
+            ("bin.log", bytes(range(256)) * 10),
+            ("c.log.gz", gzip.compress(log[:5000].encode())),
+        ]
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return {
+        "late-cp1252.log": (log + "caf\xe9 <document> x\n").encode("cp1252"),  # decoder restarts
+        "no-final-newline.log": log.rstrip("\n").encode(),
+        "mixed.tar.gz": tar.getvalue(),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_small_cases()))
+def test_streamed_ingest_equals_in_process_extraction(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(_small_cases()[name])
+    limits = LimitSettings()
+    reference = extract(path, "log", limits)
+    store = BlobStore(tmp_path / "store")
+    result = ingest_isolated(path, limits, store.root / "tmp" / "w")
+    store.adopt_log(SHA, store.root / "tmp" / "w", result)
+    streamed = store.load_text(SHA)
+    assert streamed.text == reference.text and streamed.line_starts == reference.line_starts
+    assert streamed.meta == reference.meta and result["lines"] == reference.line_count
+    assert store.load_logsummary(SHA) == json.loads(json.dumps(reference.log_summary))
+    counter = make_counter(None, None, None, "MiniMax-M1")
+    for window in (10**7, 20_000):  # fits (stored unit counts) and compressed (stored table)
+        a, b = (
+            pack([CorpusDocument("d", name, "log", ex)], "qa", ["q"], Budget("M", window, 100), counter, None)
+            for ex in (streamed, reference)
+        )
+        assert a.user == b.user and a.manifest == b.manifest

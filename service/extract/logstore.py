@@ -146,7 +146,7 @@ def _finish(store: _Store, meta: dict[str, Any]) -> dict[str, Any]:
         "kind": "log",
         "page_starts": [],
         "meta": meta,
-        "lines": store.line_count,
+        "lines": max(store.line_count, 1),  # as ExtractedText.line_count: empty text is one line
         "chars": store.chars,
         "tokens": sum(store.units),
         "token_method": method,
@@ -228,7 +228,7 @@ def _totals(store: _Store) -> dict[str, Any]:
     stamps = [ts for f in store.summaries for ts in (f["first_ts"], f["last_ts"]) if ts]
     return {
         "version": VERSION,
-        "lines": store.line_count,
+        "lines": max(store.line_count, 1),
         "events": sum(f["events"] for f in store.summaries),
         "first_ts": min(stamps) if stamps else None,
         "last_ts": max(stamps) if stamps else None,
