@@ -38,13 +38,13 @@ def _fact_text(fact: Fact, cites: Citations) -> str:
 
 
 def fact_lines(facts: ContractFacts, cites: Citations, categories: list[str] | None = None) -> list[str]:
-    """One '**Label:** value [n]; value [m]' line per category that has findings."""
+    """One '- **Label:** value [n]; value [m]' line per category that has findings."""
     lines = []
     for category in categories or list(FACT_LABELS):
         found = facts.of(category)[: FACT_LIMITS.get(category, 6)]
         if found:
             values = "; ".join(_fact_text(fact, cites) for fact in found)
-            lines.append(f"**{FACT_LABELS[category]}:** {values}")
+            lines.append(f"- **{FACT_LABELS[category]}:** {values}")
     return lines
 
 
@@ -70,16 +70,16 @@ def _event(doc: CorpusDocument, event: LogEvent, cites: Citations) -> str:
 
 
 def log_overview(doc: CorpusDocument, stats: LogStats, cites: Citations) -> list[str]:
-    lines = [f"**Lines:** {stats.line_count:,}"]
+    lines = [f"- **Lines:** {stats.line_count:,}"]
     if stats.first_time and stats.last_time:
         first = cites.mark(citation(doc, *event_citation_span(doc, stats.first_time)))
         last = cites.mark(citation(doc, *event_citation_span(doc, stats.last_time)))
         lines.append(
-            f"**Time range:** `{stats.first_time.time_text}`{first} to `{stats.last_time.time_text}`{last}"
+            f"- **Time range:** `{stats.first_time.time_text}`{first} to `{stats.last_time.time_text}`{last}"
         )
     if stats.levels:
         counts = sorted(stats.levels.items(), key=lambda item: (-item[1], item[0]))
-        lines.append("**Levels:** " + ", ".join(f"{level} {count:,}" for level, count in counts))
+        lines.append("- **Levels:** " + ", ".join(f"{level} {count:,}" for level, count in counts))
     return lines
 
 
@@ -88,10 +88,10 @@ def log_errors(doc: CorpusDocument, stats: LogStats, cites: Citations) -> list[s
     if stats.first_error is None:
         return ["No ERROR, CRITICAL or FATAL lines were found."]
     lines = [
-        f"**Errors:** {stats.error_count:,} error-level lines",
-        f"**First error:** {_event(doc, stats.first_error, cites)}",
+        f"- **Errors:** {stats.error_count:,} error-level lines",
+        f"- **First error:** {_event(doc, stats.first_error, cites)}",
     ]
-    lines.append("**Most frequent errors** (numbers, ids and addresses masked as `<*>`):")
+    lines.append("- **Most frequent errors** (numbers, ids and addresses masked as `<*>`):")
     for rank, item in enumerate(stats.templates, 1):
         cite = cites.mark(citation(doc, *event_citation_span(doc, item.first)))
         span = f"lines {item.first.line}-{item.last_line}" if item.count > 1 else f"line {item.first.line}"
@@ -102,10 +102,10 @@ def log_errors(doc: CorpusDocument, stats: LogStats, cites: Citations) -> list[s
             f"{burst.start:%H:%M}-{burst.end:%H:%M}" if burst.end != burst.start else f"{burst.start:%H:%M}"
         )
         head = (
-            f"**Error burst:** {window}, {burst.errors:,} errors (median {median} per active minute), from "
+            f"- **Error burst:** {window}, {burst.errors:,} errors (median {median} per active minute), from "
         )
         lines.append(head + _event(doc, burst.first, cites))
     if stats.warnings_before:
-        lines.append("**Warnings shortly before the first error:**")
+        lines.append("- **Warnings shortly before the first error:**")
         lines.extend(f"- {_event(doc, warning, cites)}" for warning in stats.warnings_before)
     return lines
