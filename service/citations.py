@@ -104,17 +104,24 @@ def _closest(text: str, quote: str) -> tuple[float, int, int]:
     return best
 
 
+def _not_found(raw: RawCitation, doc: CorpusDocument | None = None) -> Citation:
+    """The citation as the engine stated it, marked unverifiable."""
+    return Citation(
+        document_id=raw.document_id,
+        document_name=doc.name if doc else None,
+        quote=raw.quote,
+        file=raw.file,
+        page=raw.page,
+        line_start=raw.line_start,
+        line_end=raw.line_end,
+        status="not_found",
+    )
+
+
 def verify(raw: RawCitation, documents: dict[str, CorpusDocument]) -> Citation:
     doc = documents.get(raw.document_id)
     if doc is None or not raw.quote.strip():
-        return Citation(
-            document_id=raw.document_id,
-            quote=raw.quote,
-            page=raw.page,
-            line_start=raw.line_start,
-            line_end=raw.line_end,
-            status="not_found",
-        )
+        return _not_found(raw)
     ex = doc.extracted
     cited = raw
     raw = to_whole_text(ex, raw)
@@ -133,16 +140,7 @@ def verify(raw: RawCitation, documents: dict[str, CorpusDocument]) -> Citation:
     if ratio >= _APPROXIMATE_RATIO:
         match = ex.text[region[0] + start : region[0] + end]
         return _anchored(doc, raw, region[0] + start, region[0] + end, "approximate", match)
-    return Citation(
-        document_id=doc.id,
-        document_name=doc.name,
-        quote=raw.quote,
-        file=cited.file,
-        page=raw.page,
-        line_start=cited.line_start,
-        line_end=cited.line_end,
-        status="not_found",
-    )
+    return _not_found(cited, doc)
 
 
 def verify_all(raws: list[RawCitation], documents: dict[str, CorpusDocument]) -> list[Citation]:
