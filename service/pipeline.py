@@ -185,6 +185,14 @@ def extract_content(services: Services, sha256: str) -> ContentRecord | None:
         content.error = ErrorInfo(code=exc.code, message=exc.message, details=exc.details)
         records.put_content(content)
         return content
+    except Exception as exc:  # a bug or an I/O failure must not leave the content "extracting" forever
+        log.exception("extraction of %s crashed", sha256[:12])
+        content.status = "failed"
+        content.error = ErrorInfo(
+            code="crashed", message=f"extraction failed unexpectedly ({type(exc).__name__})"
+        )
+        records.put_content(content)
+        return content
     content.status = "ready"
     content.pages = extracted.page_count or None
     content.lines = extracted.line_count
@@ -218,10 +226,12 @@ class JobHooks:
         self._last_write = now
 
         def change(job: JobState) -> JobState | None:
-            if job.status != "running":
-                return None
-            job.progress.stage, job.progress.percent = stage, round(min(max(percent, 0.0), 100.0), 1)
-            job.progress.output_tokens = max(job.progress.output_tokens, output_tokens)
+            percent_ = round(min(max(percent, 0.0), 100.0), 1)
+            tokens = max(job.progress.output_tokens, output_tokens)
+            p = job.progress
+            if job.status != "running" or (p.stage, p.percent, p.output_tokens) == (stage, percent_, tokens):
+                return None  # nothing visible changed: no write, no event
+            p.stage, p.percent, p.output_tokens = stage, percent_, tokens
             return job
 
         self.records.update_job(self.job_id, change)
