@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pypdf import PdfReader
@@ -148,3 +149,25 @@ def test_failed_extraction_has_a_reason(api: LongdocClient, tmp_path: Path) -> N
         assert job.status_code == 202
         final = api.wait_job(job.json()["id"], 60)
         assert final["status"] == "failed" and final["error"]["code"] == "document_failed"
+
+
+def test_offline_log_statistics_cover_only_the_requested_time_range(api: LongdocClient) -> None:
+    doc = api.wait_document(api.upload(LOG)["id"], 120)
+    question = "What errors occurred and when did they start?"
+
+    def ask(time_range: dict[str, str]) -> dict[str, Any]:
+        spec = {
+            "type": "qa",
+            "document_ids": [doc["id"]],
+            "question": question,
+            "options": {"time_range": time_range},
+        }
+        done = api.wait_job(api.submit(spec)["id"], 120)
+        assert done["status"] == "succeeded", done.get("error")
+        return dict(done["result"])
+
+    before = ask({"from": "2025-03-14T00:00:00Z", "to": "2025-03-14T14:05:00Z"})
+    assert before["facts"].get("error_count", 0) == 0
+    later = ask({"from": "2025-03-14T14:30:00Z", "to": "2025-03-14T23:59:59Z"})
+    first = later["facts"]["first_error"]
+    assert first["line"] > 164 and first["time"] >= "2025-03-14T14:30"

@@ -218,13 +218,17 @@ def _bursts(scan: _Scan, active_minutes: set[datetime]) -> None:
 
 
 def analyse_log(doc: CorpusDocument, guard: Guard) -> LogStats:
-    """Walk the log once and collect its statistics."""
+    """Walk the log once and collect its statistics, over the lines a job filter (time range, levels)
+    kept when there is one."""
     ext = doc.extracted
     text, starts = ext.text, ext.line_starts
+    keep = doc.keep
     scan = _Scan()
     active: set[datetime] = set()
     for index, line_start in enumerate(starts):
         guard.tick()
+        if keep is not None and (index >= len(keep) or not keep[index]):
+            continue
         line_end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
         start, end = trim(text, line_start, line_end)
         if start >= end:
@@ -232,7 +236,7 @@ def analyse_log(doc: CorpusDocument, guard: Guard) -> LogStats:
         _scan_line(scan, index + 1, start, end, text)
         if scan.now is not None:
             active.add(scan.now[0].replace(second=0, microsecond=0))
-    scan.stats.line_count = ext.line_count
+    scan.stats.line_count = ext.line_count if keep is None else sum(1 for k in keep[: ext.line_count] if k)
     scan.stats.templates = sorted(scan.templates.values(), key=lambda t: (-t.count, t.first.line))[:5]
     _bursts(scan, active)
     return scan.stats
