@@ -25,7 +25,7 @@ from service.models import (
     PackedPrompt,
     PackManifest,
 )
-from service.tokens import MESSAGE_OVERHEAD_TOKENS, TokenCounter
+from service.tokens import MESSAGE_OVERHEAD_TOKENS, ScaledCounter, TokenCounter
 
 _DELIMITER_LOOKALIKE = re.compile(r"<(/?\s*(?:documents?|page|task|question|file|log-view)\b)", re.IGNORECASE)
 _LINES_PER_UNIT = 500
@@ -113,16 +113,31 @@ def _render(doc: CorpusDocument, counter: TokenCounter) -> tuple[_RenderedDoc, i
 def _unit_counter(doc: CorpusDocument, counter: TokenCounter, n_units: int) -> Callable[[int, str], int]:
     """Counts of units; the counts stored at extraction (logs) when they were made the same way."""
     stored = doc.extracted.unit_tokens
+    scale = _scale_to(counter, stored.get("method")) if stored is not None else None
     if (
         stored is not None
+        and scale is not None
         and doc.keep is None
-        and stored.get("method") == counter.method
         and stored.get("lines_per_unit") == _LINES_PER_UNIT
         and len(stored["units"]) == n_units
     ):
         units: list[int] = stored["units"]
-        return lambda k, _text: units[k]
+        if scale == 1.0:
+            return lambda k, _text: units[k]
+        return lambda k, _text: math.ceil(units[k] * scale)
     return lambda _k, text: counter.count(text)
+
+
+def _scale_to(counter: TokenCounter, method: object) -> float | None:
+    """The factor from counts made with `method` to `counter`'s counts (calibrated or re-pack-scaled
+    counters wrap the base counter), or None when `counter` is not built on that method."""
+    factor = 1.0
+    while counter.method != method:
+        if not isinstance(counter, ScaledCounter):
+            return None
+        factor *= counter.factor
+        counter = counter.base
+    return factor
 
 
 def _cut_description(rendered: _RenderedDoc) -> dict[str, object] | None:

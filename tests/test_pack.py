@@ -66,3 +66,20 @@ def test_precheck_refuses_what_cannot_fit() -> None:
     with pytest.raises(ContextOverflow):
         precheck([600_000, 500_000], Budget("MiniMax-M1", 1_000_000, 8192), 0.1)
     precheck([400_000, 300_000], Budget("MiniMax-M1", 1_000_000, 8192), 0.1)
+
+
+def test_stored_unit_counts_are_reused_through_a_calibrated_counter() -> None:
+    from service.tokens import ScaledCounter
+
+    doc = lines("big", [f"line {i}" for i in range(1200)])  # three 500-line units
+    doc.extracted.unit_tokens = {"method": COUNTER.method, "lines_per_unit": 500, "units": [1000, 1000, 400]}
+    calibrated = ScaledCounter(COUNTER, 1.5, COUNTER.method + "+calibrated(n=3)", 0.05)
+    prompt = pack([doc], "summarize", [], Budget("m", 1_000_000, 100), calibrated)
+    frame = calibrated.count(
+        '<document id="big" name="app.log" kind="log" lines="1200">\n'
+    ) + calibrated.count("</document>\n")
+    assert prompt.manifest.documents[0].tokens == frame + 1500 + 1500 + 600
+    other = EstimatingCounter(method="something-else")
+    recounted = pack([doc], "summarize", [], Budget("m", 1_000_000, 100), other)
+    # counts stored by another method are ignored: the units are recounted (about 4.9 tokens per line here)
+    assert recounted.manifest.documents[0].tokens > 5000
