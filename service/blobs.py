@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from array import array
 from pathlib import Path
@@ -198,8 +199,19 @@ class BlobStore:
         self.blob_path(sha256).unlink(missing_ok=True)
         self.delete_text(sha256)
 
-    def clean_tmp(self) -> None:
-        shutil.rmtree(self.root / "tmp", ignore_errors=True)
+    def clean_tmp(self, older_than_s: float) -> int:
+        """Remove leftovers of killed uploads and ingests (tmp/ entries older than `older_than_s`);
+        younger ones may belong to work in progress in another process. Returns how many went."""
+        tmp, removed = self.root / "tmp", 0
+        cutoff = time.time() - older_than_s
+        for entry in tmp.iterdir() if tmp.is_dir() else ():
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed
 
 
 def count_text_file(counter: TokenCounter, path: Path, chunk_chars: int = 1 << 20) -> int:

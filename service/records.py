@@ -8,7 +8,6 @@ Only small JSON goes to Redis; bytes and text stay in the blob store.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 import redis
 
@@ -193,6 +192,3 @@ class Records:
         )
         self.r.eval(script, 1, self.lock_key(name), owner)
 
-
-def iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None

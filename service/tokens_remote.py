@@ -58,6 +58,7 @@ class EndpointCounter:
     @classmethod
     def probe(cls, url: str, model: str, client: httpx.Client | None = None) -> EndpointCounter:
         """A counter for `url` in the dialect the server answers; raises when it answers neither."""
+        owned = client is None
         client = client or httpx.Client(timeout=_TIMEOUT)
         problems: list[str] = []
         for dialect in ("vllm", "llamacpp"):
@@ -71,6 +72,8 @@ class EndpointCounter:
                 log.info("token counts from %s (%s dialect)", url, dialect)
                 return cls(url, dialect, model, client)
             problems.append(f"{dialect}: HTTP {response.status_code}")
+        if owned:
+            client.close()
         raise ValueError("no usable /tokenize answer (" + "; ".join(problems) + ")")
 
     def count(self, text: str) -> int:
