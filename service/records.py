@@ -191,4 +191,3 @@ class Records:
             "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
         )
         self.r.eval(script, 1, self.lock_key(name), owner)
-
