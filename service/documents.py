@@ -43,16 +43,7 @@ def accept_upload(services: Services, writer: BlobWriter, filename: str, tenant:
     except LongdocError:
         writer.abort()
         raise
-    writer.commit(sha)
     records = services.records
-    content = ContentRecord(sha256=sha, kind=kind, media_type=media_type)
-    needs_extraction = records.claim_content(content)
-    if not needs_extraction:
-        existing = records.get_content(sha)
-        if existing is None or existing.status == "failed" or not _text_present(services, existing):
-            # a failed (or lost) extraction is tried again on re-upload; limits may have changed
-            records.put_content(content)
-            needs_extraction = True
     doc = DocumentRecord(
         id=f"doc_{uuid.uuid4().hex[:20]}",
         tenant=tenant,
@@ -62,7 +53,23 @@ def accept_upload(services: Services, writer: BlobWriter, filename: str, tenant:
         size=writer.size,
         sha256=sha,
     )
-    records.put_document(doc)
+    # Same lock as `delete`: a deletion of the last document with these bytes cannot remove the blob
+    # between our commit (which may drop our copy because the blob exists) and our reference to it.
+    try:
+        with records.locked(f"content:{sha}"):
+            writer.commit(sha)
+            content = ContentRecord(sha256=sha, kind=kind, media_type=media_type)
+            needs_extraction = records.claim_content(content)
+            if not needs_extraction:
+                existing = records.get_content(sha)
+                if existing is None or existing.status == "failed" or not _text_present(services, existing):
+                    # a failed (or lost) extraction is tried again on re-upload; limits may have changed
+                    records.put_content(content)
+                    needs_extraction = True
+            records.put_document(doc)
+    except BaseException:
+        writer.abort()  # nothing of this upload stays behind (no-op once committed)
+        raise
     return Accepted(doc, needs_extraction)
 
 
@@ -146,5 +153,6 @@ def read_text(
 
 def delete(services: Services, doc: DocumentRecord) -> None:
     """Remove the record; the blob and text go too once no document refers to them."""
-    if services.records.delete_document(doc):
-        services.blobs.delete_blob(doc.sha256)
+    with services.records.locked(f"content:{doc.sha256}"):
+        if services.records.delete_document(doc):
+            services.blobs.delete_blob(doc.sha256)

@@ -7,7 +7,10 @@ Only small JSON goes to Redis; bytes and text stay in the blob store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import redis
 
@@ -184,6 +187,20 @@ class Records:
 
     def acquire_lock(self, name: str, owner: str, ttl_s: int) -> bool:
         return bool(self.r.set(self.lock_key(name), owner, nx=True, ex=ttl_s))
+
+    @contextmanager
+    def locked(self, name: str, ttl_s: int = 60, wait_s: float = 30.0) -> Iterator[None]:
+        """Hold lock `name` for a short critical section, waiting for it up to `wait_s`."""
+        owner = uuid.uuid4().hex
+        deadline = time.monotonic() + wait_s
+        while not self.acquire_lock(name, owner, ttl_s):
+            if time.monotonic() > deadline:
+                raise ServiceUnavailable(f"{name} is busy; retry shortly", code="busy")
+            time.sleep(0.01)
+        try:
+            yield
+        finally:
+            self.release_lock(name, owner)
 
     def release_lock(self, name: str, owner: str) -> None:
         # Delete only our own lock: a lock that expired and was re-taken belongs to someone else.

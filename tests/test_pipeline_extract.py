@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.config import Settings
-from service.models import ContentRecord
+from service.models import ContentRecord, DocumentRecord
 from service.pipeline import build_services, extract_content
 
 
@@ -35,3 +35,32 @@ def test_clean_tmp_removes_only_stale_leftovers(settings: Settings) -> None:
         os.utime(stale, (hour_ago, hour_ago))
     assert store.clean_tmp(older_than_s=600) == 2
     assert sorted(p.name for p in tmp.iterdir()) == ["new.part"]
+
+
+def test_deleting_the_last_copy_while_the_same_bytes_arrive_leaves_a_whole_document(
+    settings: Settings,
+) -> None:
+    import threading
+
+    from service.documents import accept_upload, delete
+
+    services = build_services(settings)
+    payload = b"2026-01-01T00:00:00Z INFO same bytes every time\n"
+
+    def upload() -> DocumentRecord:
+        writer = services.blobs.writer(1 << 20)
+        writer.write(payload)
+        return accept_upload(services, writer, "same.log", "default").document
+
+    for _ in range(25):
+        first = upload()
+        uploaded: list[DocumentRecord] = []
+        racer = threading.Thread(target=lambda into=uploaded: into.append(upload()))
+        racer.start()
+        delete(services, first)
+        racer.join()
+        second = uploaded[0]
+        assert services.records.get_content(second.sha256) is not None
+        assert services.blobs.blob_path(second.sha256).exists()
+        delete(services, second)
+        assert not services.blobs.blob_path(second.sha256).exists()
