@@ -154,9 +154,14 @@ class BlobStore:
                 raise StorageFull("storage is full while saving extracted text") from exc
             raise
 
+    def load_meta(self, sha256: str) -> dict[str, Any]:
+        """The extraction's small JSON (kind, page starts, meta such as an archive's files) without the text."""
+        meta: dict[str, Any] = json.loads(self._text_base(sha256).with_suffix(".json").read_text())
+        return meta
+
     def load_text(self, sha256: str) -> ExtractedText:
         base = self._text_base(sha256)
-        meta = json.loads(base.with_suffix(".json").read_text())
+        meta = self.load_meta(sha256)
         text = base.with_suffix(".txt").read_bytes().decode("utf-8")
         lines = array("q")
         lines.frombytes(base.with_suffix(".lines").read_bytes())

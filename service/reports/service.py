@@ -129,7 +129,7 @@ def _line_resolver(services: Services) -> LineResolver:
     def resolve(document_id: str, file: str, line: int) -> int:
         if document_id not in starts:
             doc = services.records.get_document(document_id)
-            files = services.blobs.load_text(doc.sha256).meta.get("files", [])
+            files = services.blobs.load_meta(doc.sha256)["meta"].get("files", [])
             starts[document_id] = {str(f["path"]): int(f["line_start"]) for f in files}
         return starts[document_id].get(file, 1) + line - 1
 
