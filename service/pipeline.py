@@ -273,6 +273,11 @@ def _start(services: Services, job_id: str) -> JobState | None:
     return job if job.status == "running" else None
 
 
+def fail_job(services: Services, job_id: str, error: LongdocError) -> JobState:
+    """End a job as failed from outside its run (e.g. its process was killed by the hard time limit)."""
+    return _finish(services, job_id, None, error)
+
+
 def _finish(
     services: Services, job_id: str, result: JobResult | None, error: LongdocError | None
 ) -> JobState:

@@ -13,10 +13,14 @@ import logging
 from functools import cache
 from typing import Any
 
+from billiard.exceptions import TimeLimitExceeded
+from celery.signals import task_failure
+
 from service import webhooks
 from service.config import Settings
+from service.errors import LongdocError
 from service.models import TERMINAL_JOB_STATUSES, JobState
-from service.pipeline import Services, build_services, extract_content, run_job
+from service.pipeline import Services, build_services, extract_content, fail_job, run_job
 from service.queue import EXTRACT_TASK, JOB_TASK
 from service.reports.store import ReportStore
 from workers.celery_app import app
@@ -87,3 +91,18 @@ def deliver_webhook_task(self: Any, tenant: str, url: str, payload: dict[str, An
     if entry["status"] == "retrying":
         raise self.retry(countdown=entry["retry_in_s"])
     return str(entry["status"])
+
+
+@task_failure.connect  # type: ignore[untyped-decorator]
+def _job_hit_hard_time_limit(
+    sender: Any = None, exception: BaseException | None = None, args: Any = None, **_: Any
+) -> None:
+    """A job whose process the hard time limit killed is acked by Celery and would stay "running";
+    the worker's main process records it as failed (the soft limit normally fires first)."""
+    if getattr(sender, "name", None) == JOB_TASK and isinstance(exception, TimeLimitExceeded) and args:
+        limit = services().settings.worker.hard_time_limit_s
+        fail_job(
+            services(),
+            str(args[0]),
+            LongdocError(f"the job ran past the hard time limit of {limit} s", code="timeout"),
+        )
