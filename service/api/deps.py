@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from service import tenants
 from service.auth import Principal
@@ -78,3 +78,7 @@ def get_upload_allowance(
 
 
 UploadAllowanceDep = Annotated[tenants.UploadAllowance, Depends(get_upload_allowance)]
+
+# Paging of list routes: newest first, `offset` items skipped, at most `limit` returned.
+OffsetQuery = Annotated[int, Query(ge=0, description="Items to skip.")]
+LimitQuery = Annotated[int, Query(ge=1, le=500, description="Items to return (at most 500).")]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from service import collections, documents
-from service.api.deps import QueueDep, ServicesDep, TenantDep, UploadAllowanceDep
+from service.api.deps import LimitQuery, OffsetQuery, QueueDep, ServicesDep, TenantDep, UploadAllowanceDep
 from service.api.schemas import DocumentList, DocumentOut, TextSlice
 from service.api.upload import receive_file
 from service.models import DocumentKind
@@ -66,8 +66,8 @@ async def upload_document(
 def list_documents(
     services: ServicesDep,
     tenant: TenantDep,
-    offset: int = Query(0, ge=0),
-    limit: int = Query(50, ge=1, le=500),
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 50,
     collection: Annotated[str | None, Query(description="Only this collection's documents.")] = None,
     kind: Annotated[DocumentKind | None, Query(description="Only pdf, docx, text or log.")] = None,
     uploaded_after: Annotated[datetime | None, Query(description="Uploaded at or after (ISO 8601).")] = None,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from service import jobs
-from service.api.deps import QueueDep, ServicesDep, TenantDep, check_job_slot
+from service.api.deps import LimitQuery, OffsetQuery, QueueDep, ServicesDep, TenantDep, check_job_slot
 from service.api.schemas import JobAccepted, JobList, JobOut
 from service.models import DryRun, JobSpec
 
@@ -37,8 +37,8 @@ def create_job(spec: JobSpec, services: ServicesDep, queue: QueueDep, tenant: Te
 def list_jobs(
     services: ServicesDep,
     tenant: TenantDep,
-    offset: int = Query(0, ge=0),
-    limit: int = Query(50, ge=1, le=500),
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 50,
 ) -> Any:
     total, items = services.records.list_jobs(tenant, offset, limit)
     return {"total": total, "items": items}

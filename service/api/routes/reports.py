@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from service.api.deps import QueueDep, ServicesDep, TenantDep, check_job_slot
+from service.api.deps import LimitQuery, OffsetQuery, QueueDep, ServicesDep, TenantDep, check_job_slot
 from service.reports import service as reports
 from service.reports.models import ReportIn
 
@@ -27,8 +27,8 @@ def create_report(
 def list_reports(
     services: ServicesDep,
     tenant: TenantDep,
-    offset: int = Query(0, ge=0),
-    limit: int = Query(50, ge=1, le=500),
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 50,
 ) -> dict[str, Any]:
     """The tenant's reports, newest first (without their content)."""
     return reports.list_reports(services, tenant, offset, limit)

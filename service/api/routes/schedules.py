@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
-from service.api.deps import QueueDep, ServicesDep, TenantDep
+from service.api.deps import LimitQuery, OffsetQuery, QueueDep, ServicesDep, TenantDep
 from service.scheduling import runner
 from service.scheduling.models import Schedule, ScheduleFields, ScheduleIn, ScheduleRun
 
@@ -23,8 +23,8 @@ def create_schedule(body: ScheduleIn, services: ServicesDep, tenant: TenantDep) 
 def list_schedules(
     services: ServicesDep,
     tenant: TenantDep,
-    offset: int = Query(0, ge=0),
-    limit: int = Query(50, ge=1, le=500),
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 50,
 ) -> dict[str, Any]:
     total, items = runner.store(services).list_schedules(tenant, offset, limit)
     return {"total": total, "items": [s.model_dump(mode="json") for s in items]}
@@ -69,8 +69,8 @@ def list_runs(
     schedule_id: str,
     services: ServicesDep,
     tenant: TenantDep,
-    offset: int = Query(0, ge=0),
-    limit: int = Query(50, ge=1, le=500),
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 50,
 ) -> dict[str, Any]:
     """Run history, newest first: job id, status, timings, usage, cost, resolved window."""
     runner.store(services).get(schedule_id, tenant)
