@@ -102,11 +102,8 @@ def describe(services: Services, doc: DocumentRecord) -> dict[str, Any]:
             code="content_missing", message="the extracted content is gone"
         ).model_dump()
         return view
-    view["status"] = content.status
-    view["error"] = content.error.model_dump() if content.error else None
-    for field in ("pages", "lines", "chars", "tokens", "token_method", "encoding"):
-        view[field] = getattr(content, field)
-    view["extracted_at"] = content.extracted_at.isoformat() if content.extracted_at else None
+    # the extraction state (status, error, pages, lines, chars, tokens, ...) comes from the shared content
+    view.update(content.model_dump(mode="json", exclude={"sha256", "kind", "media_type"}))
     return view
 
 
