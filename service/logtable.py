@@ -8,7 +8,6 @@ time (see `service.logs.events`). Pure: no I/O.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from array import array
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from service.logs import TemplateMiner, iter_events, learn_header
+from service.logs.member import RANKS, Block, MinedMember, mine_lines
 from service.models import ExtractedText
 
 SAMPLE_LINES = 500
@@ -27,6 +26,7 @@ _RANK = {"ERROR": ERROR, "FATAL": ERROR, "WARN": WARN}
 # The table as stored at extraction (service.extract.logrows): one file per column, rows in JSON.
 TABLE_FILES = {"table.tpl": "i", "table.lvl": "B", "table.ts": "d", "table.evs": "B"}
 TABLE_META = "table.json"
+RANK_OF_LEVEL = RANKS + bytes(256 - len(RANKS))  # bytes.translate table: mined level id -> rank
 
 
 @dataclass
@@ -100,38 +100,45 @@ def build_table(ex: ExtractedText) -> LogTable:
 
 
 def _mine_member(text: str, start: int, end: int, shift: int, path: str | None, table: LogTable) -> None:
-    lines = iter_lines(text, start, end)
-    head = list(itertools.islice(lines, SAMPLE_LINES))
-    header = learn_header(head, None, SAMPLE_LINES)
-    miner = TemplateMiner(head)
-    spans: list[tuple[int, int, int, float, int]] = []  # (first, last, raw tid, time, level rank)
-    for event in iter_events(itertools.chain(head, lines), header.detector):
-        tid = miner.add(event.first_line + shift, event.first_text, event.timestamp, event.level)
-        spans.append(
-            (
-                event.first_line + shift,
-                event.last_line + shift,
-                tid,
-                epoch(event.timestamp),
-                level_rank(event.level),
+    at = shift
+    raw = array("i")
+
+    def put(block: Block) -> None:
+        nonlocal at
+        n = len(block.template)
+        raw.extend(block.template)
+        table.level[at : at + n] = block.level.translate(RANK_OF_LEVEL)
+        table.ts[at : at + n] = block.ts
+        table.starts[at : at + n] = block.starts
+        at += n
+
+    mined = mine_lines(iter_lines(text, start, end), on_block=put)
+    base = len(table.rows)
+    table.rows.extend(template_rows(mined, path, shift))
+    row_of = {t.id: base + i for i, t in enumerate(mined.templates)}
+    mapping = {r: row_of.get(tid, base) for r, tid in mined.resolve.items()}
+    table.template[shift : shift + len(raw)] = array("i", map(mapping.__getitem__, raw))
+
+
+def template_rows(mined: MinedMember, path: str | None, shift: int) -> list[TemplateRow]:
+    """The table rows of one mined member (line numbers shifted by the member's first line - 1)."""
+    rows = []
+    for t in mined.templates:
+        first_ts, last_ts = mined.times_by_template[t.id]
+        rows.append(
+            TemplateRow(
+                t.pattern,
+                path,
+                events=t.count,
+                lines=mined.lines_by_template[t.id],
+                first_line=t.first_line + shift,
+                last_line=mined.last_line_by_template[t.id] + shift,
+                first_ts=first_ts,
+                last_ts=last_ts,
+                levels=dict(t.levels),
             )
         )
-    base = len(table.rows)
-    index: dict[int, int] = {}
-    for t in miner.templates():
-        index[t.id] = len(table.rows)
-        table.rows.append(TemplateRow(t.pattern, path, levels=dict(t.levels)))
-    for first, last, tid, ts, rank in spans:
-        row_index = index.get(miner.resolve(tid), base)
-        row = table.rows[row_index]
-        _fill(table, first, last, row_index, ts, rank)
-        row.events += 1
-        row.lines += last - first + 1
-        row.first_line = row.first_line or first
-        row.last_line = last
-        if not math.isnan(ts):
-            row.first_ts = ts if math.isnan(row.first_ts) else row.first_ts
-            row.last_ts = ts
+    return rows
 
 
 def level_rank(name: str | None) -> int:

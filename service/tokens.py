@@ -12,7 +12,7 @@ import logging
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -62,6 +62,8 @@ class EstimatingCounter:
 
     method: str = "estimate:script-aware-v1"
     expected_error: float = 0.10
+    # Per-line prices by run shape for `count_numbered` (bounded); not part of the counter's identity.
+    _line_costs: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def count(self, text: str) -> int:
         if not text:
@@ -85,6 +87,29 @@ class EstimatingCounter:
                 units += _UNIT // 2
             elif n > 1:  # a run of spaces/tabs; a single space belongs to the next word
                 units += _UNIT
+        return units // _UNIT + 1
+
+    def count_numbered(self, lines: list[str], first: int, head: str = "", tail: str = "") -> int:
+        """`count(head + "".join(f"{first + i}| {line}\\n") + tail)`, the packer's numbered-line units.
+
+        With ASCII text the price is a sum over runs that never cross a line break, so each line's share
+        is priced once per run shape (each character replaced by one of its class: same runs) and cached;
+        other text is counted whole.
+        `head` must be empty or end with a newline, and `tail` must not start with one.
+        """
+        joined = "\n".join(lines)
+        if not (joined.isascii() and head.isascii() and tail.isascii()) or "\n" in tail[:1]:
+            return self.count(head + "".join(f"{first + i}| {line}\n" for i, line in enumerate(lines)) + tail)
+        costs = self._line_costs
+        if len(costs) > 100_000:
+            costs.clear()
+        units = _count_ascii(head) + _count_ascii(tail)
+        for key in joined.translate(_CLASS_CHARS).split("\n"):
+            cost = costs.get(key)
+            if cost is None:
+                cost = costs[key] = _line_cost(key)
+            units += cost
+        units += sum(_UNIT * ((len(str(n)) + 2) // 3) for n in range(first, first + len(lines)))
         return units // _UNIT + 1
 
 
@@ -111,6 +136,34 @@ _ONLY = {k: bytes(ord("k") if c == k else ord(" ") for c in range(256)) for k in
 def _runs(classes: bytes, kind: int) -> Counter[int]:
     """Histogram of the lengths of the runs of one class."""
     return Counter(map(len, classes.translate(_ONLY[kind]).split()))
+
+
+# Each ASCII character as a representative of its run class (see _ascii_class): same runs, same price.
+_CLASS_CHARS = {
+    c: {97: "a", 48: "0", 46: ".", 120: "\x0b"}.get(_CLASS[c], chr(_CLASS[c])) for c in range(128)
+}
+
+
+def _line_cost(shape: str) -> int:
+    """Units one ASCII line (as its class characters) adds as `N| line\\n` besides N's digits: its
+    runs, '|', the newline, and a single leading blank that the space after '|' makes a run of two."""
+    blank = len(shape) - len(shape.lstrip(" \t")) == 1
+    runs = sum(map(_RUN_COSTS.__getitem__, _SHAPE_RUNS(shape)))
+    return runs + _UNIT + _UNIT // 2 + (_UNIT if blank else 0)
+
+
+class _RunCosts(dict[str, int]):
+    """Price of one run of class characters (as _count_ascii prices it), memoised by the run."""
+
+    def __missing__(self, run: str) -> int:
+        if len(self) > 10_000:
+            self.clear()
+        cost = self[run] = _count_ascii(run)
+        return cost
+
+
+_RUN_COSTS = _RunCosts()
+_SHAPE_RUNS = re.compile(r"(?:a+|0+|\.+|[ \t]+)").findall
 
 
 def _count_ascii(text: str) -> int:

@@ -9,15 +9,13 @@ to a scratch file first and are mapped to rows in chunks at the end.
 from __future__ import annotations
 
 import json
-import math
 from array import array
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from service.logs import TemplateMiner
-from service.logtable import TABLE_FILES, TABLE_META, TemplateRow, epoch, level_rank
+from service.logs.member import Block, MinedMember
+from service.logtable import RANK_OF_LEVEL, TABLE_FILES, TABLE_META, TemplateRow, template_rows
 
 FLUSH = 1 << 16
 
@@ -36,7 +34,10 @@ class ArrayFile:
             self.flush()
 
     def extend(self, values: array[Any] | list[Any] | bytes) -> None:
-        self._buf.extend(values)
+        if isinstance(values, bytes):
+            self._buf.frombytes(values)
+        else:
+            self._buf.extend(values)
         if len(self._buf) >= FLUSH:
             self.flush()
 
@@ -69,93 +70,31 @@ class TableWriter:
 
 
 class MemberRows:
-    """Per-event bookkeeping of one member: per-line arrays, per-template stats, time range."""
+    """One member's per-line columns, appended block by block (`service.logs.member.Block`); template ids
+    are raw until `finish` resolves them to table rows."""
 
     def __init__(self, name: str | None, shift: int, table: TableWriter, scratch: Path):
         self.name, self.shift, self.table = name, shift, table
         self.raw = ArrayFile(scratch, "i")
-        self.stats: dict[int, list[float]] = {}  # raw id -> [events, lines, first, last, first_ts, last_ts]
-        self.events = self.last_line = 0
-        self.first: datetime | None = None
-        self.last: datetime | None = None
-        self._stamp: datetime | None = None  # the last event time seen, and its epoch
-        self._ts = math.nan
-        a = table.arrays
-        self._lvl, self._times, self._starts = a["table.lvl"], a["table.ts"], a["table.evs"]
 
-    def add(self, first: int, last: int, tid: int, stamp: datetime | None, level: str | None) -> None:
-        """One event covering member lines first..last (1-based), mined as raw template `tid`."""
-        n = last - first + 1
-        if stamp is None:
-            ts = math.nan
-        elif stamp is self._stamp:
-            ts = self._ts
-        else:
-            ts = self._ts = epoch(stamp)
-            self._stamp = stamp
-            self.first = self.first or stamp
-            self.last = stamp
-        self.raw.add(tid) if n == 1 else self.raw.extend(array("i", [tid]) * n)
-        self._columns(n, ts, level)
-        self.events += 1
-        self.last_line = last
-        s = self.stats.get(tid)
-        if s is None:
-            self.stats[tid] = [1, n, first, last, ts, ts]
-            return
-        s[0] += 1
-        s[1] += n
-        s[3] = last
-        if ts == ts:  # not NaN
-            s[4] = ts if s[4] != s[4] else s[4]
-            s[5] = ts
+    def add(self, block: Block) -> None:
+        a = self.table.arrays
+        self.raw.extend(block.template)
+        a["table.lvl"].extend(block.level.translate(RANK_OF_LEVEL))
+        a["table.ts"].extend(block.ts)
+        a["table.evs"].extend(block.starts)
 
-    def _columns(self, n: int, ts: float, level: str | None) -> None:
-        lvl, times, starts = self._lvl, self._times, self._starts
-        rank = level_rank(level) if level else 0
-        if n == 1:
-            lvl.add(rank)
-            times.add(ts)
-            starts.add(1)
-            return
-        lvl.extend(bytes([rank]) * n)
-        times.extend(array("d", [ts]) * n)
-        starts.extend(b"\x01" + bytes(n - 1))
-
-    @property
-    def first_iso(self) -> str | None:
-        return self.first.isoformat() if self.first else None
-
-    @property
-    def last_iso(self) -> str | None:
-        return self.last.isoformat() if self.last else None
-
-    def finish(self, miner: TemplateMiner) -> None:
-        """Resolve raw ids to rows, append the rows and the member's template column to the table."""
+    def finish(self, mined: MinedMember) -> None:
+        """Append the member's template rows, then its template column mapped to those rows."""
         base = len(self.table.rows)
-        index: dict[int, int] = {}
-        for t in miner.templates():
-            index[t.id] = len(self.table.rows)
-            self.table.rows.append(TemplateRow(t.pattern, self.name, levels=dict(t.levels)))
-        mapping = {raw: index.get(miner.resolve(raw), base) for raw in self.stats}
-        for raw, (events, lines, first, last, first_ts, last_ts) in self.stats.items():
-            row = self.table.rows[mapping[raw]]
-            _merge(row, int(events), int(lines), int(first) + self.shift, int(last) + self.shift)
-            if not math.isnan(first_ts):
-                row.first_ts = first_ts if math.isnan(row.first_ts) else min(row.first_ts, first_ts)
-                row.last_ts = last_ts if math.isnan(row.last_ts) else max(row.last_ts, last_ts)
+        row_of = {t.id: base + i for i, t in enumerate(mined.templates)}
+        self.table.rows.extend(template_rows(mined, self.name, self.shift))
+        mapping = {raw: row_of.get(tid, base) for raw, tid in mined.resolve.items()}
         self.raw.close()
         column = self.table.arrays["table.tpl"]
         with self.raw.path.open("rb") as fh:
             while chunk := fh.read(4 * FLUSH):
                 ids = array("i")
                 ids.frombytes(chunk)
-                column.extend(array("i", [mapping.get(t, base) for t in ids]))
+                column.extend(array("i", map(mapping.__getitem__, ids)))
         self.raw.path.unlink()
-
-
-def _merge(row: TemplateRow, events: int, lines: int, first: int, last: int) -> None:
-    row.events += events
-    row.lines += lines
-    row.first_line = min(row.first_line, first) if row.first_line else first
-    row.last_line = max(row.last_line, last)

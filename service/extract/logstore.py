@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from service.config import LimitSettings
-from service.logs import TemplateMiner, iter_events, learn_header
+from service.logs.member import MemberMiner
 from service.tokens import EstimatingCounter
 
 from .archive import container_of, walk_archive
@@ -34,6 +33,7 @@ from .logsummary import MAX_TEMPLATES, VERSION
 from .text import decode_file
 
 SAMPLE_LINES = 500
+CHUNK = 1 << 20
 UNIT_LINES = 500  # = service.pack._LINES_PER_UNIT = service.logview.BLOCK_LINES
 TEXT, LINES, UNITS, SUMMARY = "text.txt", "text.lines", "units.json", "logsummary.json"
 Count = Callable[[str], int]
@@ -67,7 +67,7 @@ class _Store:
     """The final append-only files and running totals."""
 
     work: Path
-    count: Count
+    counter: EstimatingCounter
     text: IO[bytes]
     lines: ArrayFile
     table: TableWriter
@@ -130,7 +130,7 @@ def _open_store(work: Path) -> _Store:
     counter = EstimatingCounter()
     return _Store(
         work,
-        counter.count,
+        counter,
         (work / TEXT).open("wb"),
         ArrayFile(work / LINES, "q", [0]),
         TableWriter(work),
@@ -156,69 +156,98 @@ def _finish(store: _Store, meta: dict[str, Any]) -> dict[str, Any]:
 def _member(store: _Store, name: str | None, path: Path, extra: dict[str, Any], *, archive: bool) -> None:
     """Append one member's text, line index, unit counts, table rows and summary to the store."""
     char_start, line_start = store.chars, store.line_count + 1
-    with path.open("rb") as src:
-        shutil.copyfileobj(src, store.text, 1 << 20)
     rows = MemberRows(name, line_start - 1, store.table, store.work / "raw-templates.tmp")
-    with path.open(encoding="utf-8", newline="") as fh:
-        lines = _lines(fh, store, name if archive else None)
-        head = list(itertools.islice(lines, SAMPLE_LINES))
-        header = learn_header(head, None, SAMPLE_LINES)
-        miner = TemplateMiner(head)
-        levels: Counter[str] = Counter()
-        for event in iter_events(itertools.chain(head, lines), header.detector):
-            tid = miner.add(event.first_line, event.first_text, event.timestamp, event.level)
-            rows.add(event.first_line, event.last_line, tid, event.timestamp, event.level)
-            if event.level:
-                levels[event.level] += 1
-    rows.finish(miner)
-    n = store.line_count - line_start + 1
+    miner: MemberMiner | None = None
+    pending: list[list[str]] = []
+    with path.open("rb") as src:
+        for lines in _batches(src, store, name if archive else None):
+            if miner is None:
+                pending.append(lines)
+                head = list(itertools.islice(itertools.chain.from_iterable(pending), SAMPLE_LINES))
+                if len(head) < SAMPLE_LINES:
+                    continue
+                miner = MemberMiner(head)
+                for batch in pending:
+                    rows.add(miner.feed(batch))
+                pending = []
+            else:
+                rows.add(miner.feed(lines))
+    if miner is None:
+        miner = MemberMiner([line for batch in pending for line in batch][:SAMPLE_LINES])
+        for batch in pending:
+            rows.add(miner.feed(batch))
+    mined = miner.finish()
+    rows.finish(mined)
     if archive:
         store.files.append(
-            {"path": name, "char_start": char_start, "line_start": line_start, "lines": n, **extra}
+            {"path": name, "char_start": char_start, "line_start": line_start, "lines": mined.lines, **extra}
         )
-    templates = miner.templates()
-    summary = {
-        "lines": rows.last_line,
-        "events": rows.events,
-        "first_ts": rows.first_iso,
-        "last_ts": rows.last_iso,
-        "levels": dict(levels),
-        "templates": [t.to_dict() for t in templates[:MAX_TEMPLATES]],
-    }
-    store.summaries.append({"path": name, "line_start": line_start, **summary})
+    store.summaries.append({"path": name, "line_start": line_start, **mined.to_dict(MAX_TEMPLATES)})
 
 
-def _lines(fh: IO[str], store: _Store, wrap: str | None) -> Iterator[str]:
-    """The member's lines without newlines; indexes them and counts the packer's units on the way."""
-    block: list[str] = []
-    first = 1
-    pos = store.chars
+def _batches(src: IO[bytes], store: _Store, wrap: str | None) -> Iterator[list[str]]:
+    """The member's lines in batches (newlines stripped), read in 1 MB chunks cut at a newline; copies
+    the text to the store, indexes line starts and counts the packer's units on the way."""
+    unit: list[str] = []
+    number = 0  # member lines so far
+    rest = b""
     starts = store.lines
-    for number, line in enumerate(fh, 1):
-        pos += len(line)
-        if line.endswith("\n"):
-            starts.add(pos)
-            line = line[:-1]
-        block.append(line)
-        if len(block) == UNIT_LINES:
-            store.units.append(_unit_tokens(block, first, wrap, store.count))
-            block, first = [], number + 1
-        yield line
-    if block:
-        store.units.append(_unit_tokens(block, first, wrap, store.count))
-    store.line_count += first - 1 + len(block)
-    store.chars = pos
+    while True:
+        chunk = src.read(CHUNK)
+        data = rest + chunk
+        if not chunk:
+            if data:
+                store.text.write(data)
+                text = data.decode("utf-8")
+                store.chars += len(text)
+                lines = [text]
+            else:
+                break
+        else:
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            data, rest = data[:cut], data[cut:]
+            store.text.write(data)
+            text = data.decode("utf-8")
+            lines = text.split("\n")
+            lines.pop()  # the empty piece after the final newline
+            pos = store.chars
+            starts.extend(list(itertools.accumulate(map(_plus_one, map(len, lines)), initial=pos))[1:])
+            store.chars = pos + len(text)
+        i = 0
+        while i < len(lines):
+            take = UNIT_LINES - len(unit)
+            unit.extend(lines[i : i + take])
+            i += take
+            if len(unit) == UNIT_LINES:
+                store.units.append(_unit_tokens(unit, number + 1, wrap, store.counter))
+                number += UNIT_LINES
+                unit = []
+        yield lines
+        if not chunk:
+            break
+    if unit:
+        store.units.append(_unit_tokens(unit, number + 1, wrap, store.counter))
+        number += len(unit)
+    store.line_count += number
 
 
-def _unit_tokens(block: list[str], first: int, wrap: str | None, count: Count) -> int:
+def _plus_one(n: int) -> int:
+    return n + 1
+
+
+def _unit_tokens(block: list[str], first: int, wrap: str | None, counter: EstimatingCounter) -> int:
     """Tokens of the unit exactly as `service.pack` renders it (numbered lines, in <file> for archives)."""
     from service.pack import defuse  # the packer's own defusing, so counts match what it renders
 
-    body = defuse("\n".join(block))[0].split("\n")
-    text = "".join(f"{first + i}| {line}\n" for i, line in enumerate(body))
-    if wrap is not None:
-        text = f'<file path="{wrap}">\n{text}</file>\n'
-    return count(text)
+    head, tail = (f'<file path="{wrap}">\n', "</file>\n") if wrap is not None else ("", "")
+    joined = "\n".join(block)
+    if "<" in joined:  # defusing may change the text: render it as the packer does
+        body = defuse(joined)[0].split("\n")
+        return counter.count(head + "".join(f"{first + i}| {line}\n" for i, line in enumerate(body)) + tail)
+    return counter.count_numbered(block, first, head, tail)
 
 
 def _totals(store: _Store) -> dict[str, Any]:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .events import iter_events
-from .header import learn_header
-from .templates import Template, TemplateMiner
+from .member import mine_lines
+from .templates import Template
 
 __all__ = ["LogSummary", "mine_file"]
-
-SAMPLE_LINES = 500
 
 
 @dataclass(frozen=True)
@@ -53,20 +48,5 @@ def mine_file(source: str | Path | Iterable[str], reference_year: int | None = N
     Each event (a stamped line plus its continuation lines) is mined by its first line.
     """
     lines = _read(Path(source)) if isinstance(source, str | Path) else iter(source)
-    head = [line.rstrip("\r\n") for line in itertools.islice(lines, SAMPLE_LINES)]
-    header = learn_header(head, reference_year, SAMPLE_LINES)
-    miner = TemplateMiner(head, reference_year=reference_year)
-    levels: Counter[str] = Counter()
-    first_ts = last_ts = None
-    events = 0
-    last_line = 0
-    for event in iter_events(itertools.chain(head, lines), header.detector):
-        events += 1
-        last_line = event.last_line
-        if event.level:
-            levels[event.level] += 1
-        if event.timestamp is not None:
-            first_ts = first_ts or event.timestamp
-            last_ts = event.timestamp
-        miner.add(event.first_line, event.first_text, event.timestamp, event.level)
-    return LogSummary(last_line, events, first_ts, last_ts, dict(levels), miner.templates())
+    mined = mine_lines((line.rstrip("\r\n") for line in lines), reference_year)
+    return LogSummary(mined.lines, mined.events, mined.first_ts, mined.last_ts, mined.levels, mined.templates)

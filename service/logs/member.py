@@ -1,0 +1,337 @@
+"""Mining one log file block by block: per-line columns plus per-template totals, at a few µs per line.
+
+The per-line work is one dict lookup keyed by the line with every digit turned into '0' (a "shape"):
+lines of one shape have the same timestamp position, level, header split and masked template, because
+masking only looks at whether a token holds digits (see `masking`). Only a new shape runs the timestamp
+regex, header cut and template search (`TemplateMiner._classify`). Per line there is then only the
+event time left to compute: the timestamp text without its fraction is memoised (one conversion per
+second of log), the fraction is added as an integer.
+
+Events are as in `events.iter_events`: a line without a timestamp continues the event above it (lines
+before the first timestamp form one event); a file without timestamps has one event per line. Totals are
+kept per raw template id and resolved through the miner's merges in `finish`. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import compress, islice
+from typing import Any
+
+from .levels import detect_level
+from .templates import Template, TemplateMiner
+from .timestamps import TimestampDetector
+
+__all__ = ["LEVELS", "RANKS", "SAMPLE_LINES", "Block", "MemberMiner", "MinedMember", "mine_lines"]
+
+# Level ids as stored per line during mining (0 = no level); RANKS maps an id to the packer's rank.
+LEVELS: tuple[str | None, ...] = (None, "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "ERROR", "FATAL")
+_LEVEL_ID = {name: i for i, name in enumerate(LEVELS)}
+RANKS = bytes([0, 0, 0, 0, 0, 1, 2, 2])
+_ZERO = str.maketrans("123456789", "000000000")
+SAMPLE_LINES = 500
+BLOCK_LINES = 8192
+_SHAPE_LIMIT = 200_000
+_STAMP_LIMIT = 100_000
+_UNSTAMPED, _FRACTION, _WHOLE, _ALONE = 0, 1, 2, 3
+
+
+@dataclass
+class Block:
+    """Per-line columns of one fed block: raw template id, level id, epoch time (NaN: none), event start."""
+
+    template: array[int]
+    level: bytes
+    ts: array[float]
+    starts: bytes
+
+
+@dataclass
+class MinedMember:
+    """What `MemberMiner.finish` reports. `templates` carry this file's totals, most events first."""
+
+    lines: int
+    events: int
+    first_ts: datetime | None
+    last_ts: datetime | None
+    levels: dict[str, int]
+    templates: list[Template]
+    resolve: dict[int, int] = field(default_factory=dict)  # raw id -> template id (index via `templates`)
+    lines_by_template: dict[int, int] = field(default_factory=dict)
+    last_line_by_template: dict[int, int] = field(default_factory=dict)  # last line of its last event
+    times_by_template: dict[int, tuple[float, float]] = field(default_factory=dict)  # epoch, NaN: none
+
+    def to_dict(self, max_templates: int | None = None) -> dict[str, Any]:
+        """JSON-ready form, as `service.logs.LogSummary.to_dict`."""
+        return {
+            "lines": self.lines,
+            "events": self.events,
+            "first_ts": self.first_ts.isoformat() if self.first_ts else None,
+            "last_ts": self.last_ts.isoformat() if self.last_ts else None,
+            "levels": dict(self.levels),
+            "templates": [t.to_dict() for t in self.templates[:max_templates]],
+        }
+
+
+class MemberMiner:
+    """Feed a file's lines in blocks (newlines stripped, '\\r' allowed), in order; then `finish`.
+
+    `sample` is the file's first lines (up to 500): the timestamp format and header shape are learned
+    from them, so pass them to `feed` as well.
+    """
+
+    def __init__(self, sample: list[str], reference_year: int | None = None) -> None:
+        self.miner = TemplateMiner([line.rstrip("\r") for line in sample], reference_year=reference_year)
+        self.detector: TimestampDetector = self.miner.header.detector
+        self._timed = self.detector.format is not None
+        self._shapes: dict[str, tuple[Any, ...]] = {}
+        self._stamps: dict[str, float] = {}
+        self._aware: bool | None = None
+        self._line = 0  # lines fed so far
+        # The open event: raw template id, level id, time; -1 before the first event.
+        self._tid, self._lvl, self._ts = -1, 0, math.nan
+        self.events: Counter[int] = Counter()
+        self.lines: Counter[int] = Counter()
+        self.first_line: dict[int, int] = {}
+        self.last_start: dict[int, int] = {}
+        self.last_line: dict[int, int] = {}
+        self.first_ts: dict[int, float] = {}
+        self.last_ts: dict[int, float] = {}
+        self.levels: Counter[tuple[int, int]] = Counter()
+        self.first_time = self.last_time = math.nan
+
+    def feed(self, lines: list[str]) -> Block:
+        """Mine the next lines of the file; returns their per-line columns."""
+        shapes, stamps = self._shapes, self._stamps
+        tpl: list[int] = []
+        lvl: list[int] = []
+        tss: list[float] = []
+        evs: list[int] = []
+        tid, lv, ts = self._tid, self._lvl, self._ts
+        n = self._line
+        keys = "\n".join(lines).translate(_ZERO).split("\n")
+        for line, key in zip(lines, keys, strict=True):
+            n += 1
+            shape = shapes.get(key)
+            if shape is None:
+                shape = self._shape(line, key, n)
+            kind = shape[0]
+            if kind == _FRACTION:
+                _, s_tid, s_lvl, a, fs, f6, fx, b, mult = shape
+                base = stamps.get(line[a:fs] + line[fx:b])
+                if base is None:
+                    base = self._base(line, shape)
+                if base is not None:
+                    tid, lv, ts = s_tid, s_lvl, (base * 1_000_000 + int(line[fs:f6]) * mult) / 1e6
+                    evs.append(1)
+                    tpl.append(tid)
+                    lvl.append(lv)
+                    tss.append(ts)
+                    continue
+            elif kind == _WHOLE:
+                base = stamps.get(line[shape[3] : shape[4]])
+                if base is None:
+                    base = self._base(line, shape)
+                if base is not None:
+                    tid, lv, ts = shape[1], shape[2], base
+                    evs.append(1)
+                    tpl.append(tid)
+                    lvl.append(lv)
+                    tss.append(ts)
+                    continue
+            elif kind == _ALONE:
+                tid, lv, ts = shape[1], shape[2], math.nan
+                evs.append(1)
+                tpl.append(tid)
+                lvl.append(lv)
+                tss.append(ts)
+                continue
+            # No (valid) timestamp: continues the open event, or opens the one before the first stamp.
+            if tid >= 0:
+                evs.append(0)
+            else:
+                tid, lv, ts = self._classify(line.rstrip("\r"), n), 0, math.nan
+                evs.append(1)
+            tpl.append(tid)
+            lvl.append(lv)
+            tss.append(ts)
+        first = self._line + 1
+        self._line = n
+        self._tid, self._lvl, self._ts = tid, lv, ts
+        block = Block(array("i", tpl), bytes(lvl), array("d", tss), bytes(evs))
+        self._tally(block, first)
+        return block
+
+    def _tally(self, block: Block, first: int) -> None:
+        """Fold one block into the per-template totals with C-level passes, not a step per line."""
+        tpl, starts = block.template, block.starts
+        numbers = range(first, first + len(tpl))
+        ev_tids = list(compress(tpl, starts))
+        ev_lines = list(compress(numbers, starts))
+        ev_ts = list(compress(block.ts, starts))
+        self.events.update(ev_tids)
+        self.lines.update(tpl)
+        self.levels.update(zip(ev_tids, compress(block.level, starts), strict=True))
+        for t, line in dict(zip(reversed(ev_tids), reversed(ev_lines), strict=True)).items():
+            self.first_line.setdefault(t, line)
+        self.last_start.update(zip(ev_tids, ev_lines, strict=True))
+        self.last_line.update(zip(tpl, numbers, strict=True))
+        timed = [(t, x) for t, x in zip(ev_tids, ev_ts, strict=True) if x == x]
+        if timed:
+            for t, x in dict(reversed(timed)).items():
+                self.first_ts.setdefault(t, x)
+            self.last_ts.update(timed)
+            if self.first_time != self.first_time:
+                self.first_time = timed[0][1]
+            self.last_time = timed[-1][1]
+
+    def _classify(self, line: str, line_no: int) -> int:
+        level, cluster = self.miner._classify(self.detector.match(line), line, line_no)
+        return cluster.id
+
+    def _shape(self, line: str, key: str, line_no: int) -> tuple[Any, ...]:
+        """Everything about a line that its shape determines; cached by shape (bounded)."""
+        text = line.rstrip("\r")
+        m = self.detector.match(text)
+        stamp = self.detector.convert(m) if m is not None else None
+        shape: tuple[Any, ...]
+        if not self._timed:  # no timestamps in this file: every line is an event of its own
+            found, cluster = self.miner._classify(m, text, line_no)
+            shape = (_ALONE, cluster.id, _LEVEL_ID.get(detect_level(text) or found, 0))
+        elif m is None:
+            shape = (_UNSTAMPED,)
+        elif stamp is None:
+            return (_UNSTAMPED,)  # digits that make no date (month 13): not cached, others may
+        else:
+            found, cluster = self.miner._classify(m, text, line_no)
+            lvl = _LEVEL_ID.get(detect_level(text[m.end() :]) or found, 0)
+            if self._aware is None:
+                self._aware = stamp.tzinfo is not None
+            groups = m.re.groupindex
+            fs, fx = m.span("f") if "f" in groups else (-1, -1)
+            a, b = m.span()
+            if fs < 0 or ("epoch" in groups and m.group("epoch") is not None):
+                shape = (_WHOLE, cluster.id, lvl, a, b)
+            else:
+                f6 = min(fx, fs + 6)
+                shape = (_FRACTION, cluster.id, lvl, a, fs, f6, fx, b, 10 ** (6 - (f6 - fs)))
+        if len(self._shapes) >= _SHAPE_LIMIT:
+            self._shapes.clear()
+        self._shapes[key] = shape
+        return shape
+
+    def _base(self, line: str, shape: tuple[Any, ...]) -> float | None:
+        """The memoised part of a line's time (whole seconds, or the whole time without a fraction);
+        None when this line's digits do not make a valid timestamp after all."""
+        text = line.rstrip("\r")
+        m = self.detector.match(text)
+        stamp = self.detector.convert(m) if m is not None else None
+        end = shape[7] if shape[0] == _FRACTION else shape[4]
+        if m is None or stamp is None or m.span() != (shape[3], end):
+            return None
+        if len(self._stamps) >= _STAMP_LIMIT:
+            self._stamps.clear()
+        if shape[0] == _FRACTION:
+            _, _, _, a, fs, _, fx, b, _ = shape
+            if m.span("f") != (fs, fx):
+                return None
+            base = float(int(_epoch(stamp.replace(microsecond=0))))
+            self._stamps[line[a:fs] + line[fx:b]] = base
+            return base
+        whole = _epoch(stamp)
+        self._stamps[line[shape[3] : shape[4]]] = whole
+        return whole
+
+    def finish(self) -> MinedMember:
+        """Resolve merged templates and report this file's totals."""
+        reported = {t.id: t for t in self.miner.templates()}
+        resolve = {raw: self.miner.resolve(raw) for raw in self.events.keys() | self.lines.keys()}
+        merged: dict[int, dict[str, Any]] = {}
+        for raw, tid in resolve.items():
+            m = merged.setdefault(tid, {"count": 0, "lines": 0, "first": [], "last": [], "levels": Counter()})
+            m["count"] += self.events.get(raw, 0)
+            m["lines"] += self.lines.get(raw, 0)
+            if raw in self.first_line:
+                m["first"].append((self.first_line[raw], self.first_ts.get(raw, math.nan)))
+                m["last"].append((self.last_start[raw], self.last_ts.get(raw, math.nan), self.last_line[raw]))
+        for (raw, lvl), count in self.levels.items():
+            if LEVELS[lvl] is not None:
+                merged[resolve[raw]]["levels"][LEVELS[lvl]] += count
+        templates: list[Template] = []
+        lines_by: dict[int, int] = {}
+        last_by: dict[int, int] = {}
+        times: dict[int, tuple[float, float]] = {}
+        for tid, m in merged.items():
+            if not m["first"]:
+                continue
+            first_line = min(line for line, _ in m["first"])
+            last_start = max(start for start, _, _ in m["last"])
+            firsts = [ts for _, ts in sorted(m["first"]) if ts == ts]
+            lasts = [ts for _, ts, _ in sorted(m["last"]) if ts == ts]
+            base = reported.get(tid)
+            templates.append(
+                Template(
+                    id=tid,
+                    pattern=base.pattern if base else "",
+                    count=m["count"],
+                    first_line=first_line,
+                    last_line=last_start,
+                    first_ts=self._datetime(firsts[0]) if firsts else None,
+                    last_ts=self._datetime(lasts[-1]) if lasts else None,
+                    levels=dict(m["levels"]),
+                    examples=base.examples if base else [],
+                )
+            )
+            lines_by[tid] = m["lines"]
+            times[tid] = (firsts[0] if firsts else math.nan, lasts[-1] if lasts else math.nan)
+            last_by[tid] = max(last for _, _, last in m["last"])
+        templates.sort(key=lambda t: (-t.count, t.id))
+        levels: Counter[str] = Counter()
+        for (_, lvl), count in self.levels.items():
+            name = LEVELS[lvl]
+            if name is not None:
+                levels[name] += count
+        return MinedMember(
+            lines=self._line,
+            events=sum(self.events.values()),
+            first_ts=self._datetime(self.first_time),
+            last_ts=self._datetime(self.last_time),
+            levels=dict(levels),
+            templates=templates,
+            resolve=resolve,
+            lines_by_template=lines_by,
+            last_line_by_template=last_by,
+            times_by_template=times,
+        )
+
+    def _datetime(self, ts: float) -> datetime | None:
+        """An epoch time back as the log's datetime (naive when the log's stamps are naive)."""
+        if ts != ts:
+            return None
+        value = datetime.fromtimestamp(ts, UTC)
+        return value if self._aware else value.replace(tzinfo=None)
+
+
+def _epoch(ts: datetime) -> float:
+    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).timestamp()
+
+
+def mine_lines(
+    lines: Iterable[str], reference_year: int | None = None, on_block: Callable[[Block], None] | None = None
+) -> MinedMember:
+    """Mine an iterable of lines (newlines stripped) block by block; `on_block` gets each block's columns."""
+    it = iter(lines)
+    head = list(islice(it, SAMPLE_LINES))
+    miner = MemberMiner(head, reference_year)
+    batch = head
+    while batch:
+        block = miner.feed(batch)
+        if on_block is not None:
+            on_block(block)
+        batch = list(islice(it, BLOCK_LINES))
+    return miner.finish()
