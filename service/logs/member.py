@@ -198,20 +198,15 @@ class MemberMiner:
         """Everything about a line that its shape determines; cached by shape (bounded)."""
         text = line.rstrip("\r")
         m = self.detector.match(text)
-        stamp = self.detector.convert(m) if m is not None else None
         shape: tuple[Any, ...]
         if not self._timed:  # no timestamps in this file: every line is an event of its own
             found, cluster = self.miner._classify(m, text, line_no)
             shape = (_ALONE, cluster.id, _LEVEL_ID.get(detect_level(text) or found, 0))
         elif m is None:
             shape = (_UNSTAMPED,)
-        elif stamp is None:
-            return (_UNSTAMPED,)  # digits that make no date (month 13): not cached, others may
-        else:
+        else:  # whether these digits make a valid time (no month 13) is checked per line by `_base`
             found, cluster = self.miner._classify(m, text, line_no)
             lvl = _LEVEL_ID.get(detect_level(text[m.end() :]) or found, 0)
-            if self._aware is None:
-                self._aware = stamp.tzinfo is not None
             groups = m.re.groupindex
             fs, fx = m.span("f") if "f" in groups else (-1, -1)
             a, b = m.span()
@@ -236,6 +231,8 @@ class MemberMiner:
             return None
         if len(self._stamps) >= _STAMP_LIMIT:
             self._stamps.clear()
+        if self._aware is None:
+            self._aware = stamp.tzinfo is not None
         if shape[0] == _FRACTION:
             _, _, _, a, fs, _, fx, b, _ = shape
             if m.span("f") != (fs, fx):
