@@ -143,3 +143,21 @@ def test_miner_without_sample_learns_header_online() -> None:
     ids = [miner.add(n, line) for n, line in enumerate(log.lines, 1)]
     miner.templates()
     assert grouping_accuracy([miner.resolve(i) for i in ids], log.labels) > 0.9
+
+
+def test_word_between_masked_tokens_is_not_a_variable() -> None:
+    # Six action words, each framed only by masked tokens ("(job <*>)" counts as masked): a slot
+    # whose neighbours carry no constant word is the message's verb, not a name to generalise.
+    verbs = ["start", "stop", "pause", "resume", "drain", "flush"]
+    lines = [
+        f"2026-03-04 10:00:{i:02d},000 INFO q{i % 3}: {i} {verbs[i % 6]} (job {100 + i})" for i in range(36)
+    ]
+    miner, ids = mine(lines)
+    assert sorted(t.pattern for t in miner.templates()) == sorted(f"<*> {v} (job <*>)" for v in verbs)
+    # Names framed by constant words still generalise.
+    users = ["ann", "bob", "cid", "dan", "eve", "fay"]
+    lines = [
+        f"2026-03-04 10:00:{i:02d},000 INFO a: login failed for user {users[i % 6]} today" for i in range(12)
+    ]
+    miner, ids = mine(lines)
+    assert [t.pattern for t in miner.templates()] == ["login failed for user <*> today"]

@@ -100,7 +100,8 @@ def _targets(key: tuple[str, ...], values: set[str], min_distinct: int) -> dict[
     if patterns:
         # '"-"' fits the masked '"<*>"': the same slot, sometimes empty or unmasked.
         return {v: p for v in values for p in patterns if v != p and WILDCARD not in v and _fits(p, v)}
-    anchored = sum(t != WILDCARD for t in key) >= max(1, len(key) / 2)
+    # Enough constant words around the slot ('(<*>' is masked, not constant) to call it a name.
+    anchored = sum(WILDCARD not in t for t in key) >= max(1, len(key) / 2)
     if anchored and len(values) >= min_distinct and all(" " not in v for v in values):
         return dict.fromkeys(values, WILDCARD)
     return {}
