@@ -117,3 +117,22 @@ def test_extra_formats_healthapp_and_proxifier() -> None:
     assert detector.parse_line("[10.30 16:49:06] chrome.exe - proxy:5070 open")[0] == datetime(
         2026, 10, 30, 16, 49, 6
     )
+
+
+def test_epoch_seconds_as_a_header_field() -> None:
+    lines = [
+        f"{4000 + i} rack-{i} disk.io fault {1700000000 + 60 * i} 1 sector {i} unreadable" for i in range(20)
+    ]
+    detector = TimestampDetector(reference_year=2026)
+    chosen = detector.fit(lines)
+    assert chosen is not None and chosen.name == "epoch_field"
+    ts, end = detector.parse_line(lines[3])
+    assert ts == datetime.fromtimestamp(1700000180, UTC)
+    assert lines[3][end:] == " 1 sector 3 unreadable"
+    # A bare number field in a minority of lines is not a clock, and a file with its own stamps
+    # never reads one on a line its stamp is missing from.
+    some = [f"order {1700000000 + i} shipped" if i % 3 == 0 else f"order {i} queued" for i in range(30)]
+    assert TimestampDetector(2026).fit(some) is None
+    iso = TimestampDetector(2026)
+    iso.fit(["2026-03-04 10:00:00,000 INFO a: b"] * 5)
+    assert iso.parse_line("cart 7 total 1700000000 paid") == (None, 0)

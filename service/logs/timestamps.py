@@ -30,16 +30,25 @@ _HMS = r"(?P<H>\d{2}):(?P<M>\d{2}):(?P<S>\d{2})"
 _MON = r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 
 
+# A `strict` format is chosen only when at least this share of the sampled lines has it.
+STRICT_SHARE = 0.9
+
+
 @dataclass(frozen=True)
 class TsFormat:
-    """One timestamp format: a compiled regex with named groups understood by `_build`."""
+    """One timestamp format: a compiled regex with named groups understood by `_build`.
+
+    A `strict` format also matches things that are not timestamps (a bare number): it is chosen only
+    when nearly every sampled line has it, and never tried on lines the file's own format misses.
+    """
 
     name: str
     regex: re.Pattern[str]
+    strict: bool = False
 
 
-def _fmt(name: str, pattern: str) -> TsFormat:
-    return TsFormat(name, re.compile(pattern))
+def _fmt(name: str, pattern: str, *, strict: bool = False) -> TsFormat:
+    return TsFormat(name, re.compile(pattern), strict)
 
 
 # Order matters for ties and for the fallback: the more specific formats come first
@@ -77,6 +86,13 @@ FORMATS: tuple[TsFormat, ...] = (
     _fmt(
         "epoch",
         r"(?:^|\bts=|\"(?:time|timestamp|ts)\":\s*)\"?(?P<epoch>\d{13}|\d{10})(?:\.(?P<f>\d{1,9}))?\b",
+    ),
+    # Epoch seconds (2001-2033) as one of the first header fields, after a record id, host or
+    # component ("<id> <node> <component> <state> <epoch> <flag> message"): the header ends there.
+    _fmt(
+        "epoch_field",
+        r"^(?:[^\s]+[ \t]+){1,5}?(?P<epoch>1\d{9})(?=[ \t]|$)",
+        strict=True,
     ),
 )
 
@@ -119,6 +135,10 @@ def _build(groups: dict[str, str | None], year: int) -> datetime:
     )
 
 
+# The formats tried on a line the file's own format misses, or by an unfitted detector.
+_LOOSE = tuple(f for f in FORMATS if not f.strict)
+
+
 class TimestampDetector:
     """Picks the timestamp format of one file from a sample and parses lines with it.
 
@@ -130,24 +150,29 @@ class TimestampDetector:
         self.reference_year = reference_year or datetime.now().year
         self.sample_size = sample_size
         self.format: TsFormat | None = None
-        self._order: tuple[TsFormat, ...] = FORMATS
+        self._order: tuple[TsFormat, ...] = _LOOSE
         # Many lines share a timestamp (same second), so parsed values are memoised.
         self._memo: dict[str, datetime | None] = {}
 
     def fit(self, lines: Iterable[str]) -> TsFormat | None:
         """Choose the format matching most sampled lines (ties go to the earlier format)."""
         scores = dict.fromkeys(FORMATS, 0)
+        sampled = 0
         for n, line in enumerate(lines):
             if n >= self.sample_size:
                 break
+            sampled += 1
             for fmt in FORMATS:
                 m = fmt.regex.search(line, 0, SEARCH_WINDOW)
                 if m and self._convert(m) is not None:
                     scores[fmt] += 1
+        for fmt in FORMATS:
+            if fmt.strict and scores[fmt] < STRICT_SHARE * sampled:
+                scores[fmt] = 0
         best = max(FORMATS, key=lambda f: scores[f])
         self.format = best if scores[best] else None
         if self.format is not None:
-            self._order = (self.format, *(f for f in FORMATS if f is not self.format))
+            self._order = (self.format, *(f for f in _LOOSE if f is not self.format))
         return self.format
 
     def match(self, line: str) -> re.Match[str] | None:
@@ -162,7 +187,7 @@ class TimestampDetector:
                 if m and self._convert(m) is not None:
                     return m
             return None
-        for fmt in FORMATS:
+        for fmt in _LOOSE:
             m = fmt.regex.search(line, 0, SEARCH_WINDOW)
             if m and self._convert(m) is not None:
                 return m
