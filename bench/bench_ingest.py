@@ -7,9 +7,13 @@
    the parent's peak RSS growth during the ingest (VmHWM after resetting it via /proc/self/clear_refs).
 2. Pack: a synthetic .tar.gz of --pack-lines lines (default 1M; --pack-lines 10000000 for the issue's
    10M) is ingested the same way, loaded from the store and packed into the 1M-token window of
-   MiniMax-M1 with overflow=compress; prints the manifest and the time of `pack()` alone.
+   MiniMax-M1 with overflow=compress; prints the manifest, the time of `pack()` alone, how many templates
+   the view represents (pattern listed and first line verbatim), how many error lines are verbatim, and
+   how many of the error lines of the generator's bursts (`burst_span`, ground truth) are, with the view's
+   lines per tier. `--burst-max-lines 0` gives the old burst that grows with the archive (4% of each member).
 
 Run: .venv/bin/python bench/bench_ingest.py [--mb 500 | --gb 2] [--pack-lines N] [--skip-ingest]
+     [--burst-max-lines N]
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import banner, print_table, run_main, temp_dir, vm_hwm_mb  # noqa: E402
-from bench.logdata import multi_service_stream  # noqa: E402
+from bench.logdata import BURST_MAX_LINES, burst_span, multi_service_stream  # noqa: E402
 from service.blobs import BlobStore  # noqa: E402
 from service.config import LimitSettings  # noqa: E402
 from service.extract import ingest_isolated  # noqa: E402
+from service.logtable import ERROR, LogTable  # noqa: E402
 from service.models import CorpusDocument, ExtractedText  # noqa: E402
 from service.pack import Budget, pack  # noqa: E402
 from service.tokens import make_counter  # noqa: E402
@@ -44,7 +49,9 @@ LIMITS = LimitSettings(
 )
 
 
-def write_archive(path: Path, total_bytes: int = 0, total_lines: int = 0) -> int:
+def write_archive(
+    path: Path, total_bytes: int = 0, total_lines: int = 0, burst_max_lines: int | None = BURST_MAX_LINES
+) -> int:
     """A .tar.gz of SERVICES logs of about total_bytes (or exactly total_lines) together; returns lines.
 
     Each member is generated into a scratch file first (tar needs its size up front), so the generator's
@@ -56,7 +63,7 @@ def write_archive(path: Path, total_bytes: int = 0, total_lines: int = 0) -> int
         for s in range(SERVICES):
             with scratch.open("wb") as out:
                 per = total_lines // SERVICES if total_lines else 10**9
-                for line in multi_service_stream(per, seed=s):
+                for line in multi_service_stream(per, seed=s, burst_max_lines=burst_max_lines):
                     out.write(line.encode() + b"\n")
                     lines += 1
                     if total_bytes and out.tell() >= total_bytes // SERVICES:
@@ -128,11 +135,11 @@ def ingest(total_mb: int) -> None:
         )
 
 
-def pack_big(n_lines: int) -> None:
+def pack_big(n_lines: int, burst_max_lines: int | None) -> None:
     banner(f"pack: {n_lines:,} lines into MiniMax-M1's 1M window (overflow=compress)")
     with temp_dir("longdoc-pack-") as tmp:
         path = tmp / "big.tar.gz"
-        write_archive(path, total_lines=n_lines)
+        write_archive(path, total_lines=n_lines, burst_max_lines=burst_max_lines)
         store = BlobStore(tmp / "store")
         start = time.perf_counter()
         ingest_into(store, path, LIMITS)
@@ -153,6 +160,17 @@ def pack_big(n_lines: int) -> None:
         took = time.perf_counter() - start
     m = prompt.manifest
     view = m.documents[0].view or {}
+    shown = prompt.documents[0].view_lines or set()
+    table = doc.table
+    assert isinstance(table, LogTable)
+    represented = sum(1 for row in table.rows if row.pattern in prompt.user and row.first_line in shown)
+    errors = [n for n in range(1, table.lines + 1) if table.level[n - 1] == ERROR]
+    in_burst = [
+        f["line_start"] + k
+        for f in ex.meta["files"]
+        for k in burst_span(f["lines"], max_lines=burst_max_lines)
+        if table.level[f["line_start"] + k - 1] == ERROR
+    ]
     print_table(
         [
             "lines",
@@ -164,7 +182,9 @@ def pack_big(n_lines: int) -> None:
             "verbatim",
             "template only",
             "dropped",
-            "templates",
+            "templates shown/all",
+            "error lines verbatim/all",
+            "burst error lines verbatim/all",
         ],
         [
             [
@@ -177,10 +197,13 @@ def pack_big(n_lines: int) -> None:
                 view.get("verbatim_lines"),
                 view.get("template_only_lines"),
                 view.get("dropped_lines"),
-                view.get("templates"),
+                f"{represented}/{len(table.rows)}",
+                f"{sum(1 for n in errors if n in shown)}/{len(errors)}",
+                f"{sum(1 for n in in_burst if n in shown)}/{len(in_burst)}",
             ]
         ],
     )
+    print(f"bursts found: {view.get('bursts')}; verbatim lines per tier: {view.get('tiers')}")
 
 
 def main() -> None:
@@ -189,10 +212,16 @@ def main() -> None:
     parser.add_argument("--gb", type=float, default=None, help="GB of log text (overrides --mb)")
     parser.add_argument("--pack-lines", type=int, default=1_000_000)
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument(
+        "--burst-max-lines",
+        type=int,
+        default=BURST_MAX_LINES,
+        help="longest error burst per member in the pack archive (0: 4%% of the member, growing with it)",
+    )
     args = parser.parse_args()
     if not args.skip_ingest:
         ingest(int(args.gb * 1024) if args.gb else args.mb)
-    pack_big(args.pack_lines)
+    pack_big(args.pack_lines, args.burst_max_lines or None)
 
 
 if __name__ == "__main__":
