@@ -1,44 +1,62 @@
 """A faithful compressed view of a log that does not fit the window, and log line filters. Pure.
 
-The view keeps every line accounted for: each line is either shown verbatim (with its real line
-number, so citations verify) or counted under its template in the template table; no line is
-dropped. Verbatim lines are chosen by priority until the token budget is spent:
+The view keeps every line accounted for: each line is either shown verbatim (with its real line number,
+so citations verify) or counted under its template in the template table; no line is dropped. Verbatim
+lines are chosen in a strict priority order (TIERS) until the token budget is spent:
 
-  1. the first and last line of every template (so every template has a citable example; at most two
-     lines per template, so a burst larger than the window cannot crowd them out),
-  2. every error burst (error lines with context, in time order),
-  3. rare events (templates with at most `rare` events),
-  4. every other error line with context, then 5. warning lines with context.
+  1. template_ends: the first line of every template, then the last (so every template has a citable
+     example; two lines per template at most, so a burst larger than the window cannot crowd them out),
+  2. bursts: every error line of every error burst (`service.logbursts`), with the CONTEXT lines just
+     before its first and after its last error; when they do not all fit, each burst's first and last
+     EDGE error events come first and the rest are spread evenly over the bursts (not cut in time order,
+     which would lose how the bursts end),
+  3. rare: the lines of templates with at most RARE events,
+  4. burst_context: the other lines inside and around the bursts (CONTEXT lines around each error),
+  5. errors: every other error event, spread evenly, then 6. error_context: the lines around them,
+  7. warnings: warning events with their context, spread evenly.
 
-A tier that does not fit whole is cut in time order. A short explanation block inside the view tells
-the model how to read it; the packer records the counts in the manifest (`view`).
+A short explanation block inside the view tells the model how to read it; `View.stats()` (the manifest's
+`view`) says how many lines each tier shows and how many error lines, and burst error lines, are verbatim.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import math
-import statistics
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import re
+from array import array
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from service.logtable import ERROR, WARN, LogTable, build_table, keep_mask
+from service.logbursts import Burst, Masks, file_bounds, find_bursts, masks
+from service.logtable import LogTable, build_table, keep_mask
 from service.models import CorpusDocument, JobOptions
 
 CONTEXT = 3
 RARE = 5
+EDGE = 20  # error events at each end of a burst shown before the rest of it
 HISTOGRAM_BINS = 40
-DETECT_BINS = 400
+MAX_BURSTS_LISTED = 50
+TIERS = ("template_ends", "bursts", "rare", "burst_context", "errors", "error_context", "warnings")
 Count = Callable[[str], int]
+_ONE = re.compile(b"\x01")
 
 EXPLAIN = (
-    "How to read this view: the log is too long for the window, so it is shown compressed. "
-    "TEMPLATES lists every distinct event template (variable parts shown as <*>) with its number of "
-    "events and lines, levels and first/last line and time: together they account for every line. "
-    "HISTOGRAM counts events, warnings and errors per time bin. VERBATIM lines are exact copies with "
-    "their real line numbers ('N| '); cite only those. A line '... K lines not shown' marks lines that "
-    "are represented only by their template."
+    "How to read this view: the log is too long for the window, so it is shown compressed; every line is "
+    "accounted for. TEMPLATES lists every distinct event template (variable parts shown as <*>) with its "
+    "number of events and lines, levels and first/last line and time: together they account for every "
+    "line. HISTOGRAM counts events, warnings and errors per time bin. BURSTS lists the error bursts (runs "
+    "of lines with far more errors than usual in their file) and how many of their error lines are shown "
+    "verbatim. VERBATIM lines are exact copies with their real line numbers ('N| '); cite only those. They "
+    "were chosen in this order until the space ran out: the first and last line of every template, every "
+    "error line of each burst with the lines just before and after it, rare events, the other lines in "
+    "bursts, other errors, the lines around them, warnings. A line '... K lines not shown' marks lines "
+    "that are represented only by their template."
 )
 
 
@@ -50,13 +68,25 @@ class View:
     dropped_lines: int
     templates: int
     shown: set[int]  # verbatim 1-based line numbers
+    tiers: dict[str, int] = field(default_factory=dict)  # verbatim lines per tier (TIERS)
+    error_lines: int = 0
+    error_lines_verbatim: int = 0
+    bursts: int = 0
+    burst_error_lines: int = 0
+    burst_error_lines_verbatim: int = 0
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         return {
             "verbatim_lines": self.verbatim_lines,
             "template_only_lines": self.template_only_lines,
             "dropped_lines": self.dropped_lines,
             "templates": self.templates,
+            "error_lines": self.error_lines,
+            "error_lines_verbatim": self.error_lines_verbatim,
+            "bursts": self.bursts,
+            "burst_error_lines": self.burst_error_lines,
+            "burst_error_lines_verbatim": self.burst_error_lines_verbatim,
+            "tiers": dict(self.tiers),
         }
 
 
@@ -65,84 +95,250 @@ def compressed_view(
 ) -> View | None:
     """The best view within `budget` tokens, or None when even the template table does not fit."""
     eligible = keep if keep is not None else bytearray(b"\x01") * table.lines
-    fixed = _templates(table) + _histogram(table, eligible)
-    base = count(_wrap(table, fixed, "", 0, 0))
+    m = masks(table, eligible)
+    total = m.keep.count(1)
+    bursts = find_bursts(table, m)
+    fixed = _templates(table) + _histogram(table, m)
+    pick = _Picker(_tiers(table, eligible, m, bursts), line_text, count)
+
+    def render() -> str:
+        shown = sorted(pick.chosen)
+        listed = _bursts_section(table, bursts, m, shown)
+        errors = sum(1 for i in shown if m.errors[i])
+        head = _head(table, len(shown), total - len(shown), m.errors.count(1), errors)
+        return (
+            head
+            + EXPLAIN
+            + "\n"
+            + fixed
+            + listed
+            + "VERBATIM\n"
+            + _verbatim(table, shown, line_text)
+            + "</log-view>\n"
+        )
+
+    base = count(render())
     if base > budget:
         return None
-    room = budget - base
-    order: list[int] = []  # verbatim lines in priority order
-    chosen: set[int] = set()
-    for tier in _tiers(table, eligible):
-        fresh = [i for i in dict.fromkeys(tier) if i not in chosen]
-        if not fresh:
+    pick.fill(budget - base)
+    rounds = 0
+    while True:  # the per-line estimate misses gap markers and file tags: correct it from exact counts
+        used = count(text := render())
+        if used > budget:
+            pick.trim(used - budget)  # ends: with no line chosen the view is `base` tokens
             continue
-        cost = _cost(table, fresh, line_text, count)
-        if cost > room:
-            fresh = fresh[: int(len(fresh) * room / max(cost, 1))]
-        chosen.update(fresh)
-        order += fresh
-        room -= cost
-        if room <= 0:
+        if pick.trimmed or pick.done or budget - used <= max(64, budget // 500) or rounds == 8:
             break
-    shown = sorted(order)
-    while shown and count(_wrap(table, fixed, _verbatim(table, shown, line_text), len(shown), 0)) > budget:
-        order = order[: int(len(order) * 0.95)]  # gap markers cost more than estimated: drop lowest priority
-        shown = sorted(order)
-    total = sum(eligible)
-    text = _wrap(table, fixed, _verbatim(table, shown, line_text), len(shown), total - len(shown))
-    return View(text, len(shown), total - len(shown), 0, len(table.rows), {i + 1 for i in shown})
+        pick.fill(budget - used)
+        rounds += 1
+    shown = pick.chosen
+    in_bursts = _burst_lines(bursts)
+    per_tier = Counter(pick.tier)
+    return View(
+        text=text,
+        verbatim_lines=len(shown),
+        template_only_lines=total - len(shown),
+        dropped_lines=0,
+        templates=len(table.rows),
+        shown={i + 1 for i in shown},
+        tiers={name: per_tier[t] for t, name in enumerate(TIERS)},
+        error_lines=m.errors.count(1),
+        error_lines_verbatim=sum(1 for i in shown if m.errors[i]),
+        bursts=len(bursts),
+        burst_error_lines=sum(b.errors for b in bursts),
+        burst_error_lines_verbatim=sum(1 for i in shown if m.errors[i] and in_bursts(i)),
+    )
 
 
-def _cost(table: LogTable, lines: list[int], line_text: Callable[[int], str], count: Count) -> int:
-    """Tokens of these lines rendered verbatim; estimated from an even sample when there are many."""
-    if len(lines) <= 4000:
-        return count(_verbatim(table, sorted(lines), line_text))
-    step = len(lines) / 2000
-    sample = sorted(lines[int(k * step)] for k in range(2000))
-    return math.ceil(count(_verbatim(table, sample, line_text)) * len(lines) / 2000)
+class _Picker:
+    """Takes lines from the tiers in priority order while their estimated tokens fit the room."""
+
+    BLOCK = 256  # lines counted together (one count call per block; each line gets its share by length)
+
+    def __init__(self, tiers: Iterable[Iterable[int]], line_text: Callable[[int], str], count: Count) -> None:
+        self.stream: Iterator[tuple[int, int]] = ((t, i) for t, lines in enumerate(tiers) for i in lines)
+        self.line_text, self.count = line_text, count
+        self.gap = count("... 1,234 lines not shown\n")
+        self.ahead: deque[tuple[int, int, int]] = deque()  # (tier, line, estimated tokens)
+        self.chosen: set[int] = set()
+        self.order: list[int] = []
+        self.tier: list[int] = []
+        self.cost: list[int] = []
+        self.done = self.trimmed = False
+
+    def _next(self) -> tuple[int, int, int] | None:
+        if not self.ahead:
+            block: list[tuple[int, int]] = []
+            fresh: set[int] = set()
+            for t, i in self.stream:  # lines already chosen (context overlaps) are not counted again
+                if i not in self.chosen and i not in fresh:
+                    fresh.add(i)
+                    block.append((t, i))
+                    if len(block) == self.BLOCK:
+                        break
+            texts = [f"{i + 1}| {self.line_text(i + 1)}\n" for _, i in block]
+            tokens, chars = self.count("".join(texts)), max(sum(map(len, texts)), 1)
+            self.ahead.extend(
+                (t, i, math.ceil(tokens * len(s) / chars)) for (t, i), s in zip(block, texts, strict=True)
+            )
+        return self.ahead[0] if self.ahead else None
+
+    def fill(self, room: int) -> None:
+        while (item := self._next()) is not None:
+            t, i, cost = item
+            if i in self.chosen:
+                self.ahead.popleft()
+                continue
+            if i - 1 not in self.chosen and i + 1 not in self.chosen:
+                cost += self.gap  # a lone line splits a gap in two: one more marker
+            if cost > room:
+                return  # strict priority: nothing after it is taken either
+            self.ahead.popleft()
+            room -= cost
+            self.chosen.add(i)
+            self.order.append(i)
+            self.tier.append(t)
+            self.cost.append(cost)
+        self.done = True
+
+    def trim(self, tokens: int) -> None:
+        """Give back at least `tokens` (estimated) by dropping the lowest-priority lines."""
+        self.trimmed = True
+        tokens += max(16, tokens // 20)
+        while tokens > 0 and self.order:
+            self.chosen.discard(self.order.pop())
+            self.tier.pop()
+            tokens -= self.cost.pop()
 
 
-def _tiers(table: LogTable, eligible: bytearray) -> Iterable[list[int]]:
-    ends: list[int] = []
-    for row in table.rows:
-        ends += [row.first_line - 1, row.last_line - 1]
-    yield sorted(i for i in ends if 0 <= i < table.lines and eligible[i])
-    errors = [i for i in range(table.lines) if eligible[i] and table.level[i] == ERROR]
-    onsets = _burst_onsets(table, errors)
-    yield _with_context(table, [i for i in errors if i in onsets], eligible)
-    rare = {r for r, row in enumerate(table.rows) if row.events <= RARE}
-    yield [i for i in range(table.lines) if eligible[i] and table.template[i] in rare]
-    yield _with_context(table, errors, eligible)
-    warns = [i for i in range(table.lines) if eligible[i] and table.level[i] == WARN]
-    yield _with_context(table, warns, eligible)
+def _tiers(table: LogTable, eligible: bytearray, m: Masks, bursts: list[Burst]) -> list[Iterable[int]]:
+    """The TIERS, each a lazy sequence of 0-based lines (repeats allowed) in its own priority order."""
+    bounds = file_bounds(table)
+    starts = [s for s, _ in bounds]
+
+    def event(i: int) -> range:
+        """Line i and the lines of its event after it (stack traces and other continuation lines)."""
+        j = i + 1
+        while j < table.lines and not m.starts[j] and eligible[j]:
+            j += 1
+        return range(i, j)
+
+    def around(i: int) -> Iterator[int]:
+        lo, hi = bounds[bisect.bisect_right(starts, i) - 1]
+        lines = event(i)
+        yield from lines
+        for j in range(max(lo, i - CONTEXT), min(hi, lines.stop + CONTEXT)):
+            if eligible[j]:
+                yield j
+
+    @functools.cache
+    def error_events() -> tuple[list[int], list[int]]:
+        """The starts of the error events inside bursts, and of the others."""
+        events = list(_ones(m.error_starts))
+        cuts = [(bisect.bisect_left(events, b.first), bisect.bisect_right(events, b.last)) for b in bursts]
+        inside = [i for lo, hi in cuts for i in events[lo:hi]]
+        gaps = zip([0] + [hi for _, hi in cuts], [lo for lo, _ in cuts] + [len(events)], strict=True)
+        return inside, [i for lo, hi in gaps for i in events[lo:hi]]
+
+    def ends() -> Iterator[int]:
+        for attr in ("first_line", "last_line"):
+            for line in sorted(getattr(row, attr) - 1 for row in table.rows):
+                if 0 <= line < table.lines and eligible[line]:
+                    yield line
+
+    def burst_errors() -> Iterator[int]:
+        events = error_events()[0]
+        spans = [(bisect.bisect_left(events, b.first), bisect.bisect_right(events, b.last)) for b in bursts]
+        for b, (lo, hi) in zip(bursts, spans, strict=True):  # the lead-in and the first EDGE error events
+            start = bounds[b.file][0]
+            yield from (j for j in range(max(start, b.first - CONTEXT), b.first) if eligible[j])
+            for i in events[lo : min(hi, lo + EDGE)]:
+                yield from event(i)
+        for b, (lo, hi) in zip(bursts, spans, strict=True):  # the last EDGE error events and the tail
+            end = bounds[b.file][1]
+            for i in events[max(lo, hi - EDGE) : hi]:
+                yield from event(i)
+            yield from (j for j in range(b.last + 1, min(end, b.last + 1 + CONTEXT)) if eligible[j])
+        for i in _spread(events):
+            yield from event(i)
+        for b in bursts:  # error lines no event start accounts for (none in well-formed tables)
+            yield from (j for j in range(b.first, b.last + 1) if m.errors[j])
+
+    def rare() -> Iterator[int]:
+        """Lines of the templates with at most RARE events, found by searching the template column."""
+        column = table.template.tobytes()
+        found: list[int] = []
+        for r, row in enumerate(table.rows):
+            if row.events > RARE:
+                continue
+            needle, pos, end = array("i", [r]).tobytes(), (row.first_line - 1) * 4, row.last_line * 4
+            while (pos := column.find(needle, pos, end)) >= 0:
+                if pos % 4 == 0 and eligible[pos // 4]:
+                    found.append(pos // 4)
+                pos += 1 if pos % 4 else 4
+        return iter(sorted(found))
+
+    def burst_context() -> Iterator[int]:
+        for i in _spread(error_events()[0]):
+            yield from around(i)
+
+    def errors() -> Iterator[int]:
+        for i in _spread(error_events()[1]):
+            yield from event(i)
+
+    def error_context() -> Iterator[int]:
+        for i in _spread(error_events()[1]):
+            yield from around(i)
+
+    def warnings() -> Iterator[int]:
+        for i in _spread(list(_ones(m.warning_starts))):
+            yield from around(i)
+
+    return [ends(), burst_errors(), rare(), burst_context(), errors(), error_context(), warnings()]
 
 
-def _burst_onsets(table: LogTable, errors: list[int]) -> set[int]:
-    """Error lines of the bins where errors run well above the median bin (fine bins) and of the bins
-    on either side of each run of them."""
-    times = [table.ts[i] for i in errors if not math.isnan(table.ts[i])]
-    if len(times) < 10:
-        return set()
-    lo, hi = min(times), max(times)
-    width = max((hi - lo) / DETECT_BINS, 1e-6)
-    bins: dict[int, list[int]] = {}
-    for i in errors:
-        if not math.isnan(table.ts[i]):
-            bins.setdefault(int((table.ts[i] - lo) / width), []).append(i)
-    counts = [len(bins.get(b, [])) for b in range(DETECT_BINS + 1)]
-    median = statistics.median(counts)
-    hot = {b for b in sorted(bins) if len(bins[b]) >= max(3, 3 * median) and len(bins[b]) > median}
-    # A burst rarely starts or ends on a bin edge: the bins just before and after each run of hot
-    # bins hold its first and last errors.
-    hot |= {b + step for b in hot for step in (-1, 1) if b + step not in hot}
-    return {i for b in hot for i in bins.get(b, [])}
+def _ones(column: bytes) -> Iterator[int]:
+    return (match.start() for match in _ONE.finditer(column))
 
 
-def _with_context(table: LogTable, lines: list[int], eligible: bytearray) -> list[int]:
-    out: list[int] = []
-    for i in lines:
-        out += [j for j in range(max(0, i - CONTEXT), min(table.lines, i + CONTEXT + 1)) if eligible[j]]
-    return out
+def _spread(items: list[int]) -> list[int]:
+    """`items` in bit-reversal order (0, n/2, n/4, 3n/4, ...): every prefix is spread evenly over them."""
+    if len(items) <= 2:
+        return list(items)
+    bits = (len(items) - 1).bit_length()
+    order = [0] * (1 << bits)
+    for k in range(1, 1 << bits):
+        order[k] = (order[k >> 1] >> 1) | ((k & 1) << (bits - 1))
+    return [items[k] for k in order if k < len(items)]
+
+
+def _burst_lines(bursts: list[Burst]) -> Callable[[int], bool]:
+    firsts = [b.first for b in bursts]
+
+    def inside(i: int) -> bool:
+        k = bisect.bisect_right(firsts, i) - 1
+        return k >= 0 and i <= bursts[k].last
+
+    return inside
+
+
+def _bursts_section(table: LogTable, bursts: list[Burst], m: Masks, shown: list[int]) -> str:
+    if not bursts:
+        return "BURSTS: none found\n"
+    out = ["BURSTS (id | first error line @ time | last error line @ time | error lines | shown verbatim)\n"]
+    listed = sorted(sorted(bursts, key=lambda b: -b.errors)[:MAX_BURSTS_LISTED], key=lambda b: b.first)
+    for n, b in enumerate(listed, 1):
+        inside = shown[bisect.bisect_left(shown, b.first) : bisect.bisect_right(shown, b.last)]
+        verbatim = sum(1 for i in inside if m.errors[i])
+        out.append(
+            f"B{n} | {_where(table, b.first + 1)} @ {_iso(table.ts[b.first])} | "
+            f"{_where(table, b.last + 1)} @ {_iso(table.ts[b.last])} | {b.errors:,} | {verbatim:,}\n"
+        )
+    if len(bursts) > len(listed):
+        rest = len(bursts) - len(listed)
+        errors = sum(b.errors for b in bursts) - sum(b.errors for b in listed)
+        out.append(f"... {rest:,} smaller bursts with {errors:,} error lines\n")
+    return "".join(out)
 
 
 def _file_of(table: LogTable, line: int) -> tuple[str | None, int]:
@@ -175,24 +371,23 @@ def _templates(table: LogTable) -> str:
     return "".join(out)
 
 
-def _histogram(table: LogTable, eligible: bytearray) -> str:
-    times = [
-        table.ts[i]
-        for i in range(table.lines)
-        if eligible[i] and table.starts[i] and not math.isnan(table.ts[i])
-    ]
-    if not times:
+def _histogram(table: LogTable, m: Masks) -> str:
+    def times(starts: bytes) -> list[float]:
+        """Sorted times of the events starting at the marked lines (C-level: no Python loop per line)."""
+        return sorted(itertools.filterfalse(math.isnan, itertools.compress(table.ts, starts)))
+
+    events = times(m.starts)
+    if not events:
         return "HISTOGRAM: no timestamps\n"
-    lo, hi = min(times), max(times)
+    lo, hi = events[0], events[-1]
     width = max((hi - lo) / HISTOGRAM_BINS, 1.0)
-    rows = [[0, 0, 0] for _ in range(HISTOGRAM_BINS + 1)]
-    for i in range(table.lines):
-        ts = table.ts[i]
-        if eligible[i] and table.starts[i] and not math.isnan(ts):
-            cell = rows[int((ts - lo) / width)]
-            cell[0] += 1
-            cell[1] += table.level[i] == WARN
-            cell[2] += table.level[i] == ERROR
+    edges = [lo + b * width for b in range(HISTOGRAM_BINS + 1)] + [math.inf]
+
+    def bins(ts: list[float]) -> list[int]:
+        cuts = [bisect.bisect_left(ts, edge) for edge in edges]
+        return [b - a for a, b in itertools.pairwise(cuts)]
+
+    rows = zip(bins(events), bins(times(m.warning_starts)), bins(times(m.error_starts)), strict=True)
     out = [f"HISTOGRAM (bin start | events | warnings | errors; bins of {width:,.0f} s)\n"]
     out += [f"{_iso(lo + b * width)} | {e:,} | {w:,} | {x:,}\n" for b, (e, w, x) in enumerate(rows) if e]
     return "".join(out)
@@ -219,12 +414,12 @@ def _verbatim(table: LogTable, shown: list[int], line_text: Callable[[int], str]
     return "".join(out)
 
 
-def _wrap(table: LogTable, fixed: str, verbatim: str, shown: int, template_only: int) -> str:
-    head = (
+def _head(table: LogTable, shown: int, template_only: int, errors: int, errors_shown: int) -> str:
+    return (
         f'<log-view lines="{table.lines}" verbatim_lines="{shown}" template_only_lines="{template_only}" '
-        f'dropped_lines="0" templates="{len(table.rows)}">\n'
+        f'dropped_lines="0" templates="{len(table.rows)}" error_lines="{errors}" '
+        f'error_lines_verbatim="{errors_shown}">\n'
     )
-    return head + EXPLAIN + "\n" + fixed + "VERBATIM\n" + verbatim + "</log-view>\n"
 
 
 def line_blocks(
@@ -257,6 +452,8 @@ BLOCK_LINES = 500
 
 
 def _block(first: int, last: int, start: int, keep: bytearray | None, line_text: Callable[[int], str]) -> str:
+    if keep is None:
+        return "".join([f"{n - start + 1}| {line_text(n)}\n" for n in range(first, last + 1)])
     out: list[str] = []
     gap = 0
     for n in range(first, last + 1):

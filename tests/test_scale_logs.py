@@ -30,7 +30,7 @@ from service.pack import Budget, pack
 from service.tokens import make_counter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from logdata import multi_service_stream  # noqa: E402
+from logdata import burst_span, multi_service_stream  # noqa: E402
 
 SERVICES = 4
 LINES = 500_000  # whole archive; each member has its own error burst at 49-51% of its lines
@@ -119,11 +119,15 @@ def test_archive_far_over_the_window_is_packed_as_a_faithful_view(
     for row in table.rows:  # every template in the table, each with a citable first line
         assert row.pattern in packed.user and row.first_line in shown
     for f in doc.extracted.meta["files"]:  # every error line of each member's burst
-        first, n = f["line_start"], f["lines"]
-        lo, hi = first + int(n * BURST[0]), first + int(n * BURST[1])
-        burst_errors = [line for line in range(lo, hi) if table.level[line - 1] == ERROR]
-        assert len(burst_errors) > 50
+        first = f["line_start"]
+        burst_errors = [
+            first + k for k in burst_span(f["lines"], BURST) if table.level[first + k - 1] == ERROR
+        ]
+        assert len(burst_errors) > 1_000
         assert [line for line in burst_errors if line not in shown] == []
+    assert view["burst_error_lines_verbatim"] == view["burst_error_lines"] >= SERVICES * 1_000
+    assert sum(view["tiers"].values()) == view["verbatim_lines"]
+    assert view["error_lines_verbatim"] == sum(1 for line in shown if table.level[line - 1] == ERROR)
     lines = doc.extracted.text.split("\n")
     member = doc.extracted.meta["files"][2]
     sample = member["line_start"] + int(member["lines"] * 0.5)
