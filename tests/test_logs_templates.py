@@ -29,6 +29,8 @@ from service.logs import TemplateMiner, mask_text, mine_file
         ('said "hello there friend" twice', 'said "<*>" twice'),
         ('"GET /api/users/12/orders?x=1 HTTP/1.1" 200', '"GET /api/users/<*>/orders?<*> <*>" <*>'),
         ("Connection closed by peer", "Connection closed by peer"),
+        ("idle since Tue Mar  3 09:15:02 2026 for host b", "idle since <*> for host b"),
+        ('lease "x y" expires Dec 31 23:59:59 now', 'lease "<*>" expires <*> now'),
     ],
 )
 def test_masking_each_variable_kind(text: str, masked: str) -> None:

@@ -4,7 +4,8 @@ A token is variable when its core (surrounding brackets/punctuation stripped) co
 (numbers, IPs with ports, block ids, durations like 12ms, versions, hex with digits, UUIDs) or
 looks like a path, URL, e-mail or long hex word. ``key=value`` keeps the key and masks the value.
 Quoted strings with spaces are one token and are masked whole, except an HTTP request line,
-whose route keeps its constant segments (``"GET /api/users/<*> <*>"``).
+whose route keeps its constant segments (``"GET /api/users/<*> <*>"``); so is a date and time quoted
+in a message with spaces (``at Fri Jun 17 07:07:00 2005``).
 
 Per-token results are memoised in a bounded dict: words repeat endlessly in logs, so most
 tokens cost one dict lookup.
@@ -34,15 +35,28 @@ _KEY = re.compile(r"[A-Za-z_][\w.-]*").fullmatch
 # Route segments holding ids: any digit, or very long (hashes, tokens).
 _ROUTE_VARIABLE = re.compile(r"(?<=/)(?:[^/\s]*\d[^/\s]*|[^/\s]{25,})").sub
 _QUOTED_SPLIT = re.compile(r'"[^"]*"\S*|\S+').findall
+# A date and time quoted inside a message ("timed out at Sat Jun 18 02:23:10 2005"), spaces and all:
+# ctime and syslog forms, optionally after a weekday and before a year.
+_SPACED_TIME = (
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2},? "
+    r"\d{1,2}:\d{2}:\d{2}(?:\.\d+)?(?: \d{4}\b)?"
+)
+_HAS_SPACED_TIME = re.compile(_SPACED_TIME).search
+_TIME_SPLIT = re.compile(_SPACED_TIME + r'|"[^"]*"\S*|\S+').findall
 _HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT"})
 
 
 def tokenize(message: str) -> list[str]:
-    """Split on whitespace, keeping a double-quoted string (spaces and all) as one token."""
-    if '"' in message:
-        tokens: list[str] = _QUOTED_SPLIT(message)
-        return tokens
-    return message.split()
+    """Split on whitespace, keeping a double-quoted string or a date and time written with spaces
+    (``Fri Jun 17 07:07:00 2005``) as one token."""
+    tokens: list[str]
+    if ":" in message and _HAS_SPACED_TIME(message):
+        tokens = _TIME_SPLIT(message)
+    elif '"' in message:
+        tokens = _QUOTED_SPLIT(message)
+    else:
+        tokens = message.split()
+    return tokens
 
 
 def _mask_route(path: str) -> str:
@@ -63,7 +77,7 @@ def _mask_quoted(token: str) -> str:
 def mask_token(token: str) -> str:
     """Return `token` with its variable part replaced by WILDCARD (or unchanged)."""
     if " " in token:
-        return _mask_quoted(token)
+        return _mask_quoted(token) if '"' in token else WILDCARD
     end = len(token.rstrip(_TRAIL))
     start = len(token) - len(token.lstrip(_LEAD))
     if start >= end:
