@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from service.models import CorpusDocument, RawCitation
+import bisect
+from typing import Any
+
+from service.models import CorpusDocument, ExtractedText, RawCitation
 
 from .segment import trim
 
@@ -41,22 +44,45 @@ def clip(
     return trim(text, w_start, w_end)
 
 
+def member_of(ext: ExtractedText, line: int) -> dict[str, Any] | None:
+    """The archive member holding whole-text `line`, or None for single files."""
+    files: list[dict[str, Any]] = ext.meta.get("files") or []
+    if not files:
+        return None
+    return files[max(bisect.bisect_right([f["line_start"] for f in files], line) - 1, 0)]
+
+
+def member_line(ext: ExtractedText, line: int) -> tuple[str | None, int]:
+    """(member path, member-relative line) of whole-text `line`; (None, line) for single files."""
+    member = member_of(ext, line)
+    if member is None:
+        return None, line
+    return member["path"], line - member["line_start"] + 1
+
+
 def citation(doc: CorpusDocument, start: int, end: int) -> RawCitation:
-    """Cite `text[start:end]`: by page for paged documents, by line range otherwise."""
+    """Cite `text[start:end]`: by page for paged documents, by line range otherwise (archives: the member
+    file and lines relative to it)."""
     ext = doc.extracted
     quote = ext.text[start:end]
     if ext.page_starts:
         return RawCitation(document_id=doc.id, quote=quote, page=ext.page_at(start))
-    last = ext.line_at(max(start, end - 1))
-    return RawCitation(document_id=doc.id, quote=quote, line_start=ext.line_at(start), line_end=last)
+    first, last = ext.line_at(start), ext.line_at(max(start, end - 1))
+    path, relative = member_line(ext, first)
+    if path is not None and member_line(ext, last)[0] == path:
+        return RawCitation(
+            document_id=doc.id, quote=quote, line_start=relative, line_end=relative + last - first, file=path
+        )
+    return RawCitation(document_id=doc.id, quote=quote, line_start=first, line_end=last)
 
 
 def location(cite: RawCitation) -> str:
     if cite.page is not None:
         return f"p. {cite.page}"
+    where = f"{cite.file} " if cite.file else ""
     if cite.line_start == cite.line_end:
-        return f"line {cite.line_start}"
-    return f"lines {cite.line_start}-{cite.line_end}"
+        return f"{where}line {cite.line_start}"
+    return f"{where}lines {cite.line_start}-{cite.line_end}"
 
 
 class Citations:
@@ -64,7 +90,7 @@ class Citations:
 
     def __init__(self, limit: int) -> None:
         self.items: list[RawCitation] = []
-        self._numbers: dict[tuple[str, str, int | None, int | None], int] = {}
+        self._numbers: dict[tuple[str, str, str | None, int | None, int | None], int] = {}
         self._limit = limit
         self._ceiling = limit
 
@@ -75,7 +101,7 @@ class Citations:
 
     def add(self, cite: RawCitation) -> int | None:
         """1-based number of `cite`, reusing an identical earlier one; None once the list is full."""
-        key = (cite.document_id, cite.quote, cite.page, cite.line_start)
+        key = (cite.document_id, cite.quote, cite.file, cite.page, cite.line_start)
         if key in self._numbers:
             return self._numbers[key]
         if len(self.items) >= min(self._limit, self._ceiling) or not cite.quote:
