@@ -12,7 +12,6 @@ from service.errors import JobCancelled
 from service.llm.base import NullHooks
 from service.llm.offline import OfflineEngine
 from service.llm.offline.bm25 import BM25Index, tokenize, top
-from service.llm.offline.log_stats import parse_time, template_of
 from service.models import (
     CorpusDocument,
     DocumentBudget,
@@ -245,15 +244,26 @@ def test_plain_text_sentences_cite_line_ranges() -> None:
         assert_exact(doc, cite)
 
 
-def test_timestamp_formats_and_error_templates() -> None:
-    iso = parse_time("2026-03-04 10:00:00,123 ERROR boom")
-    syslog = parse_time("Mar  4 10:00:00 web-1 app[311]: ERROR boom")
-    clf = parse_time('10.0.0.1 - - [04/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1" 500 12')
-    assert iso is not None and iso[1] == "2026-03-04 10:00:00,123"
-    assert syslog is not None and syslog[1] == "Mar  4 10:00:00" and syslog[0].hour == 10
-    assert clf is not None and clf[0].year == 2026 and clf[1] == "04/Mar/2026:10:00:00 +0000"
-    masked = template_of("user 42 from 10.1.2.3:443 req 9f1c2d3e-1111-2222-3333-444455556666 at 0xdeadbeef")
-    assert masked == "user <*> from <*> req <*> at <*>"
+def test_timestamps_are_read_as_written_and_error_templates_masked() -> None:
+    shapes = {
+        "iso": "2026-03-04 10:0{i}:00,123 ERROR user {i}2 from 10.1.2.{i}:443 req {i}f1c2d3e-1111-2222-3333-444455556666",
+        "syslog": "Mar  4 10:0{i}:00 web-1 app[311]: ERROR user {i}2 from 10.1.2.{i}:443",
+        "clf": '10.0.0.{i} - - [04/Mar/2026:10:0{i}:00 +0000] "GET /orders/{i}1 HTTP/1.1" 500 12',
+    }
+    first_times = {}
+    for name, shape in shapes.items():
+        doc = log_doc([shape.format(i=i) for i in range(6)])
+        facts = run([doc], "qa", ["What errors occurred?"]).facts
+        first_times[name] = facts["time_range"]["first"]["time"]
+        assert facts["time_range"]["last"]["line"] == 6
+        if name != "clf":
+            assert facts["error_count"] == 6 and len(facts["top_errors"]) == 1
+            assert "user <*> from <*>" in facts["top_errors"][0]["template"]
+    assert first_times == {
+        "iso": "2026-03-04 10:00:00,123",
+        "syslog": "Mar  4 10:00:00",
+        "clf": "04/Mar/2026:10:00:00 +0000",
+    }
 
 
 def test_syslog_errors_are_found_with_line_citations() -> None:

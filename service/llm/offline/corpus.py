@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from service.models import CorpusDocument
 
 from .bm25 import BM25Index, tokenize
-from .log_stats import looks_like_log
+from .log_lines import looks_like_log
 from .runctl import Guard
 from .segment import Segment, segment_document
 

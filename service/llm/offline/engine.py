@@ -30,7 +30,7 @@ class OfflineEngine:
         guard.progress(0.0)
         corpus = build_corpus(prompt.documents, guard)
         guard.progress(35.0)
-        analysis = analyse(corpus, guard)
+        analysis = analyse(corpus, guard, spec.options)
         guard.progress(60.0)
         options = spec.options
         if prompt.job_type == "summarize":

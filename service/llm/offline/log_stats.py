@@ -1,242 +1,364 @@
-"""Statistics of one log: time range, level counts, error templates, first error, error bursts.
+"""Statistics of one log from the packer's per-line table (service.logtable.LogTable): time range, level
+counts, top templates, the first occurrence of each error template, error bursts, and the warnings
+before the first error.
 
-Timestamps are read in three common shapes (ISO 8601, syslog, bracketed access-log); zone offsets are
-kept as written and ignored for ordering, so times are the log's own wall clock. Lines without a
-timestamp (stack traces) inherit the previous line's time.
+The table is the one the packer's compressed view is built from, so the numbers here are the view's
+numbers: levels are service.logs' normalised names (CRITICAL counts as FATAL), counts are events (a line
+with a timestamp and the continuation lines under it), times are the table's epoch seconds (naive
+times read as UTC, as written). The scope is the lines the job's filter kept (`doc.keep`), or all of
+them. An event is quotable (`shown`) only when the model saw its line: inside the filter and, when the
+packer showed a compressed view, among the view's verbatim lines.
 """
 
 from __future__ import annotations
 
-import re
+import math
 import statistics
-from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from service.logtable import ERROR, WARN, LogTable, TemplateRow, level_rank
 from service.models import CorpusDocument
 
+from .log_lines import LogLines, log_table
 from .runctl import Guard
-from .segment import trim
 
-ERROR_LEVELS = ("FATAL", "CRITICAL", "ERROR")
-WARN_WINDOW = timedelta(minutes=5)
-_MONTH_TEXT = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"
-_MONTHS = _MONTH_TEXT.split()
-_MONTH_NO = {name: i + 1 for i, name in enumerate(_MONTHS)}
-_MON = "|".join(_MONTHS)
-_ISO = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?"
-)
-_SYSLOG = re.compile(rf"\b({_MON})\s{{1,2}}(\d{{1,2}}) (\d{{2}}):(\d{{2}}):(\d{{2}})\b")
-_CLF = re.compile(rf"\[(\d{{2}})/({_MON})/(\d{{4}}):(\d{{2}}):(\d{{2}}):(\d{{2}})(?: [+-]\d{{4}})?\]")
-_LEVEL = re.compile(r"\b(FATAL|CRITICAL|CRIT|ERROR|ERR|SEVERE|WARNING|WARN|NOTICE|INFO|DEBUG|TRACE)\b")
-_LEVEL_KV = re.compile(r"(?i)\blevel[\"']?\s*[=:]\s*[\"']?([a-z]+)")
-_LEVEL_BRACKET = re.compile(r"(?i)[\[<](fatal|critical|error|warn|warning|info|debug|trace)[\]>]")
-_LEVEL_NAMES = {"CRIT": "CRITICAL", "ERR": "ERROR", "SEVERE": "ERROR", "WARNING": "WARN", "NOTICE": "INFO"}
-_KNOWN_LEVELS = frozenset({"FATAL", "CRITICAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"})
-_MASKS = (
-    re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
-    re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"),
-    re.compile(r"\b0x[0-9a-fA-F]+\b"),
-    re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"),
-    re.compile(r"\d+(?:\.\d+)*"),
-)
-_MASK_RUNS = re.compile(r"<\*>(?:[\W_]{0,2}<\*>)+")
-_LEAD = re.compile(r"^[\s:\]\-|>)]+")
+ERROR_LEVELS = ("FATAL", "ERROR")
+WARN_WINDOW_S = 300.0  # warnings this long before the first error are reported with it
+TOP_TEMPLATES = 8
+MAX_ERROR_TEMPLATES = 50
+BURST_MIN_ERRORS = 3
+BURSTS = 3
+_NO_LEVEL = ""  # a row's events of this rank carry no level
+_DETECT = None  # ambiguous: read the level on the line
 
 
 @dataclass(frozen=True)
 class LogEvent:
-    """One cited log line: 1-based number, trimmed span, timestamp as written (if any)."""
+    """One event (log record) named by its first line: whole-text line number, epoch time (nan: none),
+    its template, whether the model saw the line, and the timestamp as written (shown events only)."""
 
     line: int
-    start: int
-    end: int
+    ts: float
+    template: str
+    shown: bool
     time_text: str | None = None
-    time: datetime | None = None
+
+    @property
+    def iso(self) -> str | None:
+        return iso(self.ts)
 
 
 @dataclass
-class ErrorTemplate:
+class TemplateCount:
+    """A template's events in scope (error templates: its error events), first and last occurrence."""
+
     template: str
-    count: int
+    file: str | None
+    events: int
+    lines: int
     first: LogEvent
     last_line: int
+    levels: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
 class Burst:
+    """Consecutive minutes with errors well above the median minute. `example` is the first error of the
+    burst the model saw, when `first` itself was not shown."""
+
     start: datetime
     end: datetime
     errors: int
     first: LogEvent
+    example: LogEvent | None = None
 
 
 @dataclass
 class LogStats:
     line_count: int = 0
+    total_lines: int = 0
+    events: int = 0
     levels: dict[str, int] = field(default_factory=dict)
+    error_count: int = 0
     first_time: LogEvent | None = None
     last_time: LogEvent | None = None
     first_error: LogEvent | None = None
-    templates: list[ErrorTemplate] = field(default_factory=list)
+    error_templates: list[TemplateCount] = field(default_factory=list)
+    templates: list[TemplateCount] = field(default_factory=list)
+    overall_templates: list[TemplateCount] | None = None  # the whole log's, when a filter applies
     bursts: list[Burst] = field(default_factory=list)
     median_errors_per_minute: float = 0.0
     warnings_before: list[LogEvent] = field(default_factory=list)
-
-    @property
-    def error_count(self) -> int:
-        return sum(self.levels.get(level, 0) for level in ERROR_LEVELS)
-
-
-def _stamp(year: str, month: int, day: str, hms: tuple[str | Any, ...]) -> datetime:
-    hour, minute, second = (int(part) for part in hms)
-    return datetime(int(year), month, int(day), hour, minute, second)
+    filtered: bool = False
+    filter: dict[str, Any] | None = None  # the job's options.time_range/levels, when they filtered
+    view_lines: int | None = None  # verbatim lines of the packer's compressed view (None: no view)
 
 
-def parse_time(line: str) -> tuple[datetime, str] | None:
-    """The first timestamp near the start of `line`, as (datetime, text as written)."""
-    head = line[:120]
-    try:
-        if m := _ISO.search(head):
-            return _stamp(m.group(1), int(m.group(2)), m.group(3), m.groups()[3:6]), m.group(0)
-        if m := _CLF.search(head):
-            day, mon, year, hms = m.group(1), m.group(2), m.group(3), m.groups()[3:6]
-            return _stamp(year, _MONTH_NO[mon], day, hms), m.group(0)[1:-1]
-        if m := _SYSLOG.search(head):
-            mon, day, hms = m.group(1), m.group(2), m.groups()[2:5]
-            # No year in syslog: 2000 is a leap year, so Feb 29 parses too.
-            return _stamp("2000", _MONTH_NO[mon], day, hms), m.group(0)
-    except ValueError:
-        return None
-    return None
+def iso(ts: float) -> str | None:
+    """The table's time as the view's template table writes it."""
+    return None if math.isnan(ts) else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-def parse_level(line: str) -> tuple[str, int] | None:
-    """(normalised level, offset just after it) or None."""
-    head = line[:200]
-    match = _LEVEL.search(head) or _LEVEL_KV.search(head) or _LEVEL_BRACKET.search(head)
-    if match is None:
-        return None
-    raw = match.group(1).upper()
-    level = _LEVEL_NAMES.get(raw, raw)
-    return (level, match.end()) if level in _KNOWN_LEVELS else None
+def _row_level_names(row: TemplateRow) -> tuple[str | None, str | None, str | None]:
+    """The level name of this row's events of rank OTHER, WARN, ERROR: a name, _NO_LEVEL, or _DETECT when
+    the row mixes levels of that rank (then the line itself is read)."""
+    names: list[str | None] = []
+    complete = sum(row.levels.values()) == row.events
+    for rank in (0, WARN, ERROR):
+        fits = [name for name in row.levels if level_rank(name) == rank]
+        if rank == WARN:
+            names.append("WARN")
+        elif rank == ERROR:
+            names.append(fits[0] if len(fits) == 1 else ("ERROR" if not fits else _DETECT))
+        elif not fits:
+            names.append(_NO_LEVEL)
+        else:
+            names.append(fits[0] if len(fits) == 1 and complete else _DETECT)
+    return names[0], names[1], names[2]
 
 
-def template_of(message: str) -> str:
-    """Mask the variable parts (uuids, ips, hex, numbers) so similar messages group together."""
-    for mask in _MASKS:
-        message = mask.sub("<*>", message)
-    message = _MASK_RUNS.sub("<*>", message)
-    return " ".join(message.split())[:200]
+@dataclass
+class _Rows:
+    """Per template row counts over the scope (lists indexed by row)."""
 
+    n: int
+    events: list[int] = field(init=False)
+    lines: list[int] = field(init=False)
+    first: list[int] = field(init=False)  # 0-based line of the first event, -1: none
+    last: list[int] = field(init=False)
+    levels: list[dict[str, int]] = field(init=False)
+    errors: list[int] = field(init=False)
+    first_error: list[int] = field(init=False)
+    last_error: list[int] = field(init=False)
 
-def looks_like_log(doc: CorpusDocument, sample: int = 100) -> bool:
-    """True when most of the first non-blank lines start with a timestamp."""
-    lines = [line for line in doc.extracted.text[:20000].splitlines() if line.strip()][:sample]
-    return len(lines) >= 5 and sum(1 for line in lines if parse_time(line)) >= 0.6 * len(lines)
+    def __post_init__(self) -> None:
+        self.events, self.lines, self.errors = [0] * self.n, [0] * self.n, [0] * self.n
+        self.first, self.last = [-1] * self.n, [-1] * self.n
+        self.first_error, self.last_error = [-1] * self.n, [-1] * self.n
+        self.levels = [{} for _ in range(self.n)]
 
 
 @dataclass
 class _Scan:
-    """Mutable state while walking the lines once."""
+    """Everything collected in the one pass over the scope."""
 
-    stats: LogStats = field(default_factory=LogStats)
-    now: tuple[datetime, str] | None = None
-    templates: dict[str, ErrorTemplate] = field(default_factory=dict)
-    minute_errors: dict[datetime, int] = field(default_factory=dict)
-    minute_first: dict[datetime, LogEvent] = field(default_factory=dict)
-    recent_warnings: deque[LogEvent] = field(default_factory=lambda: deque(maxlen=50))
-
-
-def _record_error(scan: _Scan, event: LogEvent, message: str) -> None:
-    if scan.stats.first_error is None:
-        scan.stats.first_error = event
-        scan.stats.warnings_before = _warnings_before(list(scan.recent_warnings), event)
-    key = template_of(message)
-    known = scan.templates.get(key)
-    if known is None:
-        scan.templates[key] = ErrorTemplate(key, 1, event, event.line)
-    else:
-        known.count += 1
-        known.last_line = event.line
-    if event.time is not None:
-        minute = event.time.replace(second=0, microsecond=0)
-        scan.minute_errors[minute] = scan.minute_errors.get(minute, 0) + 1
-        scan.minute_first.setdefault(minute, event)
+    rows: _Rows
+    lines: int = 0
+    events: int = 0
+    levels: dict[str, int] = field(default_factory=dict)
+    first_ts: tuple[float, int] | None = None  # (time, 0-based line)
+    last_ts: tuple[float, int] | None = None
+    first_error: tuple[float, int] | None = None  # (time or inf, line): the earliest error event
+    active_minutes: set[int] = field(default_factory=set)
+    minute_errors: dict[int, int] = field(default_factory=dict)
+    minute_first: dict[int, int] = field(default_factory=dict)
+    minute_first_shown: dict[int, int] = field(default_factory=dict)
 
 
-def _warnings_before(warnings: list[LogEvent], error: LogEvent) -> list[LogEvent]:
-    """WARN lines in the minutes before the first error (or just the last few when untimed)."""
-    if error.time is not None:
-        warnings = [w for w in warnings if w.time is not None and error.time - WARN_WINDOW <= w.time]
-    return warnings[-5:]
+def _scan(table: LogTable, lines: LogLines, guard: Guard) -> _Scan:
+    scan = _Scan(_Rows(len(table.rows)))
+    rows = scan.rows
+    names = [_row_level_names(row) for row in table.rows]
+    keep = lines.keep
+    for i in range(table.lines):
+        guard.tick()
+        if keep is not None and (i >= len(keep) or not keep[i]):
+            continue
+        scan.lines += 1
+        r = table.template[i]
+        rows.lines[r] += 1
+        if not table.starts[i]:
+            continue
+        scan.events += 1
+        rank, ts = table.level[i], table.ts[i]
+        rows.events[r] += 1
+        rows.last[r] = i
+        if rows.first[r] < 0:
+            rows.first[r] = i
+        name = names[r][rank]
+        if name is None:
+            name = _read_level(lines, i, ts, rank)
+        if name:
+            scan.levels[name] = scan.levels.get(name, 0) + 1
+            rows.levels[r][name] = rows.levels[r].get(name, 0) + 1
+        if not math.isnan(ts):
+            _timed(scan, i, ts)
+        if rank == ERROR:
+            _error(scan, lines, i, r, ts)
+    return scan
 
 
-def _scan_line(scan: _Scan, number: int, start: int, end: int, text: str) -> None:
-    line = text[start:end]
-    stamp = parse_time(line)
-    if stamp is not None:
-        scan.now = stamp
-    time, time_text = scan.now if scan.now else (None, None)
-    event = LogEvent(number, start, end, time_text, time)
-    stats = scan.stats
-    if stamp is not None:
-        stats.first_time = stats.first_time or event
-        stats.last_time = event
-    level = parse_level(line)
-    if level is None:
+def _read_level(lines: LogLines, i: int, ts: float, rank: int) -> str:
+    """The level on line i+1 when its row mixes levels; the line's rank decides when it names none."""
+    name = lines.level(i + 1, ts)
+    if name is not None and level_rank(name) == rank:
+        return name
+    return "ERROR" if rank == ERROR else _NO_LEVEL
+
+
+def _timed(scan: _Scan, i: int, ts: float) -> None:
+    if scan.first_ts is None or ts < scan.first_ts[0]:
+        scan.first_ts = (ts, i)
+    if scan.last_ts is None or ts >= scan.last_ts[0]:
+        scan.last_ts = (ts, i)
+    scan.active_minutes.add(int(ts // 60))
+
+
+def _error(scan: _Scan, lines: LogLines, i: int, r: int, ts: float) -> None:
+    rows = scan.rows
+    rows.errors[r] += 1
+    rows.last_error[r] = i
+    if rows.first_error[r] < 0:
+        rows.first_error[r] = i
+    key = (math.inf if math.isnan(ts) else ts, i)
+    if scan.first_error is None or key < scan.first_error:
+        scan.first_error = key
+    if math.isnan(ts):
         return
-    name, after = level
-    stats.levels[name] = stats.levels.get(name, 0) + 1
-    if name in ERROR_LEVELS:
-        message = _LEAD.sub("", line[after:]) or line
-        _record_error(scan, event, message)
-    elif name == "WARN" and stats.first_error is None:
-        scan.recent_warnings.append(event)
+    minute = int(ts // 60)
+    scan.minute_errors[minute] = scan.minute_errors.get(minute, 0) + 1
+    scan.minute_first.setdefault(minute, i)
+    if minute not in scan.minute_first_shown and lines.shown(i + 1):
+        scan.minute_first_shown[minute] = i
 
 
-def _bursts(scan: _Scan, active_minutes: set[datetime]) -> None:
-    """Minutes whose error count is well above the median minute; adjacent minutes are merged."""
+def _event(table: LogTable, lines: LogLines, i: int) -> LogEvent:
+    """The event starting on 0-based line i; its timestamp as written only when the model saw it."""
+    line, ts = i + 1, table.ts[i]
+    shown = lines.shown(line)
+    written = lines.written_time(line, ts) if shown else None
+    return LogEvent(line, ts, table.rows[table.template[i]].pattern, shown, written)
+
+
+def _bursts(table: LogTable, lines: LogLines, scan: _Scan, stats: LogStats) -> None:
+    """Minutes whose error count is well above the median active minute; adjacent minutes are merged and
+    the three largest kept, in time order."""
     if not scan.minute_errors:
         return
-    counts = [scan.minute_errors.get(minute, 0) for minute in active_minutes]
-    median = statistics.median(counts) if counts else 0.0
-    scan.stats.median_errors_per_minute = float(median)
-    threshold = max(3.0, 3.0 * median)
+    median = float(statistics.median(scan.minute_errors.get(m, 0) for m in scan.active_minutes))
+    stats.median_errors_per_minute = median
+    threshold = max(float(BURST_MIN_ERRORS), 3.0 * median)
     hot = sorted(m for m, n in scan.minute_errors.items() if n >= threshold and n > median)
-    windows: list[Burst] = []
+    runs: list[list[int]] = []
     for minute in hot:
-        if windows and minute - windows[-1].end <= timedelta(minutes=1):
-            windows[-1].end = minute
-            windows[-1].errors += scan.minute_errors[minute]
+        if runs and minute - runs[-1][-1] <= 1:
+            runs[-1].append(minute)
         else:
-            windows.append(Burst(minute, minute, scan.minute_errors[minute], scan.minute_first[minute]))
-    windows.sort(key=lambda burst: (-burst.errors, burst.start))
-    scan.stats.bursts = sorted(windows[:3], key=lambda burst: burst.start)
+            runs.append([minute])
+    runs.sort(key=lambda run: (-sum(scan.minute_errors[m] for m in run), run[0]))
+    for run in sorted(runs[:BURSTS], key=lambda run: run[0]):
+        first = _event(table, lines, scan.minute_first[run[0]])
+        shown = [scan.minute_first_shown[m] for m in run if m in scan.minute_first_shown]
+        example = _event(table, lines, shown[0]) if shown and not first.shown else None
+        stats.bursts.append(
+            Burst(
+                datetime.fromtimestamp(run[0] * 60, UTC),
+                datetime.fromtimestamp(run[-1] * 60, UTC),
+                sum(scan.minute_errors[m] for m in run),
+                first,
+                example,
+            )
+        )
+
+
+def _warnings_before(table: LogTable, lines: LogLines, first_error: tuple[float, int]) -> list[LogEvent]:
+    """WARN events in scope in the minutes before the first error (the last few before it when untimed)."""
+    error_ts, error_line = first_error
+    found: list[int] = []
+    pos = table.level.find(WARN)
+    while pos != -1:
+        if table.starts[pos] and lines.in_scope(pos + 1):
+            ts = table.ts[pos]
+            if math.isinf(error_ts):
+                before = pos < error_line
+            else:
+                before = not math.isnan(ts) and error_ts - WARN_WINDOW_S <= ts < error_ts
+            if before:
+                found.append(pos)
+        pos = table.level.find(WARN, pos + 1)
+    found.sort(key=lambda i: (table.ts[i] if not math.isnan(table.ts[i]) else math.inf, i))
+    return [_event(table, lines, i) for i in found[-5:]]
+
+
+def _scope_templates(table: LogTable, lines: LogLines, rows: _Rows) -> list[TemplateCount]:
+    used = [r for r in range(rows.n) if rows.events[r]]
+    used.sort(key=lambda r: (-rows.events[r], rows.first[r]))
+    return [
+        TemplateCount(
+            table.rows[r].pattern,
+            table.rows[r].file,
+            rows.events[r],
+            rows.lines[r],
+            _event(table, lines, rows.first[r]),
+            rows.last[r] + 1,
+            dict(sorted(rows.levels[r].items())),
+        )
+        for r in used[:TOP_TEMPLATES]
+    ]
+
+
+def _overall_templates(table: LogTable, lines: LogLines) -> list[TemplateCount]:
+    """The whole log's most frequent templates, straight from the template table."""
+    order = sorted(range(len(table.rows)), key=lambda r: (-table.rows[r].events, table.rows[r].first_line))
+    out = []
+    for r in order[:TOP_TEMPLATES]:
+        row = table.rows[r]
+        first = _event(table, lines, row.first_line - 1)
+        out.append(
+            TemplateCount(
+                row.pattern,
+                row.file,
+                row.events,
+                row.lines,
+                first,
+                row.last_line,
+                dict(sorted(row.levels.items())),
+            )
+        )
+    return out
+
+
+def _error_templates(table: LogTable, lines: LogLines, rows: _Rows) -> list[TemplateCount]:
+    failing = [r for r in range(rows.n) if rows.errors[r]]
+    failing.sort(key=lambda r: (-rows.errors[r], rows.first_error[r]))
+    return [
+        TemplateCount(
+            table.rows[r].pattern,
+            table.rows[r].file,
+            rows.errors[r],
+            rows.lines[r],
+            _event(table, lines, rows.first_error[r]),
+            rows.last_error[r] + 1,
+        )
+        for r in failing[:MAX_ERROR_TEMPLATES]
+    ]
 
 
 def analyse_log(doc: CorpusDocument, guard: Guard) -> LogStats:
-    """Walk the log once and collect its statistics, over the lines a job filter (time range, levels)
-    kept when there is one."""
-    ext = doc.extracted
-    text, starts = ext.text, ext.line_starts
-    keep = doc.keep
-    scan = _Scan()
-    active: set[datetime] = set()
-    for index, line_start in enumerate(starts):
-        guard.tick()
-        if keep is not None and (index >= len(keep) or not keep[index]):
-            continue
-        line_end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
-        start, end = trim(text, line_start, line_end)
-        if start >= end:
-            continue
-        _scan_line(scan, index + 1, start, end, text)
-        if scan.now is not None:
-            active.add(scan.now[0].replace(second=0, microsecond=0))
-    scan.stats.line_count = ext.line_count if keep is None else sum(1 for k in keep[: ext.line_count] if k)
-    scan.stats.templates = sorted(scan.templates.values(), key=lambda t: (-t.count, t.first.line))[:5]
-    _bursts(scan, active)
-    return scan.stats
+    """The log's statistics over the lines the job's filter kept (all lines when there is none)."""
+    table = log_table(doc)
+    lines = LogLines(doc)
+    scan = _scan(table, lines, guard)
+    stats = LogStats(
+        line_count=scan.lines,
+        total_lines=table.lines,
+        events=scan.events,
+        levels=dict(sorted(scan.levels.items())),
+        error_count=sum(scan.rows.errors),
+        filtered=doc.keep is not None,
+        view_lines=len(doc.view_lines) if doc.view_lines is not None else None,
+    )
+    if scan.first_ts is not None and scan.last_ts is not None:
+        stats.first_time = _event(table, lines, scan.first_ts[1])
+        stats.last_time = _event(table, lines, scan.last_ts[1])
+    stats.templates = _scope_templates(table, lines, scan.rows)
+    if stats.filtered:
+        stats.overall_templates = _overall_templates(table, lines)
+    stats.error_templates = _error_templates(table, lines, scan.rows)
+    if scan.first_error is not None:
+        stats.first_error = _event(table, lines, scan.first_error[1])
+        stats.warnings_before = _warnings_before(table, lines, scan.first_error)
+    _bursts(table, lines, scan, stats)
+    return stats

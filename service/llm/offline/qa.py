@@ -1,5 +1,5 @@
-"""Answers to questions: BM25 over every segment with topic expansion and fact boosts, and a dedicated
-path for "what went wrong in the logs" questions."""
+"""Answers to questions: BM25 over every segment with topic expansion and fact boosts, and dedicated
+paths for "what went wrong in the logs" and "which events are most frequent" questions about logs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from service.models import EngineAnswer
 from .analysis import Analysis
 from .bm25 import tokenize, top
 from .cite import QUOTE_LIMIT, Citations
-from .render import LABEL, fact_lines, log_errors, quote_line
+from .render import LABEL, fact_lines, log_errors, log_overview, log_source, log_templates, quote_line
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,12 @@ LOG_INTENT = frozenset(
         "error errors fail failed failure exception crash fatal critical incident outage problem issue burst"
     )
 )
+TEMPLATE_INTENT = frozenset(
+    tokenize(
+        "template templates frequent frequently common commonly pattern patterns recurring repeated top busiest"
+    )
+)
+LOG_WORDS = frozenset(tokenize("log logs event events message messages line lines entry entries"))
 PASSAGES = 5
 RELATIVE_FLOOR = 0.35
 FACT_BOOST = 0.5
@@ -72,8 +78,27 @@ def _log_answer(analysis: Analysis, cites: Citations) -> list[str] | None:
     for number, (doc_index, stats) in enumerate(failing):
         cites.share(len(failing) - number)
         doc = corpus.documents[doc_index]
-        sections += ["", f"### {doc.name}", ""] + log_errors(doc, stats, cites)
+        sections += ["", f"### {doc.name}", ""] + log_source(stats) + log_errors(doc, stats, cites)
     return sections or None
+
+
+def _template_answer(analysis: Analysis, cites: Citations) -> list[str]:
+    """Time range, levels and the most frequent templates of every log (within the job's filter)."""
+    sections: list[str] = []
+    logs = sorted(analysis.logs.items())
+    for number, (doc_index, stats) in enumerate(logs):
+        cites.share(len(logs) - number)
+        doc = analysis.corpus.documents[doc_index]
+        overview = log_source(stats) + log_overview(doc, stats, cites) + log_templates(doc, stats, cites)
+        sections += ["", f"### {doc.name}", ""] + overview
+    return sections
+
+
+def _asks_templates(analysis: Analysis, terms: set[str]) -> bool:
+    """A question about the most frequent events: only logs, or words that name the log's events."""
+    if not analysis.logs or not TEMPLATE_INTENT & terms:
+        return False
+    return not analysis.contracts or bool(LOG_WORDS & terms)
 
 
 def _rank(analysis: Analysis, terms: list[str], topics: list[Topic]) -> list[tuple[int, float]]:
@@ -150,6 +175,10 @@ def answer_question(analysis: Analysis, question: str, max_citations: int) -> En
     if analysis.logs and LOG_INTENT & set(terms) and (log_lines := _log_answer(analysis, cites)):
         lines.append("Error analysis of the log(s):")
         lines += log_lines
+        return EngineAnswer(question, "\n".join(lines).strip() + "\n", cites.items)
+    if _asks_templates(analysis, set(terms)):
+        lines.append("Most frequent events of the log(s):")
+        lines += _template_answer(analysis, cites)
         return EngineAnswer(question, "\n".join(lines).strip() + "\n", cites.items)
     topics = [topic for topic in TOPICS if topic.triggers & set(terms)]
     facts = _fact_section(analysis, topics, cites)

@@ -10,7 +10,7 @@ from service.models import EngineAnswer
 from .analysis import Analysis
 from .cite import Citations
 from .corpus import Corpus
-from .render import LABEL, fact_lines, log_errors, log_overview, quote_line
+from .render import LABEL, fact_lines, log_errors, log_overview, log_source, log_templates, quote_line
 from .runctl import Guard
 
 MAX_CANDIDATES = 4000
@@ -90,7 +90,8 @@ def _document_section(
     lines = [f"### {doc.name} ({_describe(analysis, doc_index)})", ""]
     if doc_index in analysis.logs:
         stats = analysis.logs[doc_index]
-        return lines + log_overview(doc, stats, cites) + log_errors(doc, stats, cites)
+        overview = log_source(stats) + log_overview(doc, stats, cites) + log_errors(doc, stats, cites)
+        return lines + overview + log_templates(doc, stats, cites)
     lines.extend(fact_lines(analysis.contracts[doc_index], cites))
     central = central_segments(corpus, doc_index, k, guard)
     if central:
