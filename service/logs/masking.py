@@ -41,21 +41,20 @@ _SPACED_TIME = (
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2},? "
     r"\d{1,2}:\d{2}:\d{2}(?:\.\d+)?(?: \d{4}\b)?"
 )
-_HAS_SPACED_TIME = re.compile(_SPACED_TIME).search
 _TIME_SPLIT = re.compile(_SPACED_TIME + r'|"[^"]*"\S*|\S+').findall
+_MONTH_TOKENS = frozenset(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+)
 _HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT"})
 
 
 def tokenize(message: str) -> list[str]:
     """Split on whitespace, keeping a double-quoted string or a date and time written with spaces
     (``Fri Jun 17 07:07:00 2005``) as one token."""
-    tokens: list[str]
-    if ":" in message and _HAS_SPACED_TIME(message):
+    tokens: list[str] = _QUOTED_SPLIT(message) if '"' in message else message.split()
+    # A month name as a word is rare enough that the costlier split runs only then.
+    if not _MONTH_TOKENS.isdisjoint(tokens) and ":" in message:
         tokens = _TIME_SPLIT(message)
-    elif '"' in message:
-        tokens = _QUOTED_SPLIT(message)
-    else:
-        tokens = message.split()
     return tokens
 
 
