@@ -69,32 +69,44 @@ class TableWriter:
         (self.work / TABLE_META).write_text(json.dumps(body), encoding="utf-8")
 
 
-class MemberRows:
-    """One member's per-line columns, appended block by block (`service.logs.member.Block`); template ids
-    are raw until `finish` resolves them to table rows."""
+class MemberColumns:
+    """One member's per-line columns in files of their own under `scratch` (the mining pass may run in
+    another process); template ids stay raw until `append_to` resolves them to table rows."""
 
-    def __init__(self, name: str | None, shift: int, table: TableWriter, scratch: Path):
-        self.name, self.shift, self.table = name, shift, table
-        self.raw = ArrayFile(scratch, "i")
+    NAMES = {"tpl": "i", "lvl": "B", "ts": "d", "evs": "B"}
+
+    def __init__(self, scratch: Path):
+        self.scratch = scratch
+        self.arrays = {name: ArrayFile(scratch / name, code) for name, code in self.NAMES.items()}
 
     def add(self, block: Block) -> None:
-        a = self.table.arrays
-        self.raw.extend(block.template)
-        a["table.lvl"].extend(block.level.translate(RANK_OF_LEVEL))
-        a["table.ts"].extend(block.ts)
-        a["table.evs"].extend(block.starts)
+        a = self.arrays
+        a["tpl"].extend(block.template)
+        a["lvl"].extend(block.level.translate(RANK_OF_LEVEL))
+        a["ts"].extend(block.ts)
+        a["evs"].extend(block.starts)
 
-    def finish(self, mined: MinedMember) -> None:
-        """Append the member's template rows, then its template column mapped to those rows."""
-        base = len(self.table.rows)
+    def close(self) -> None:
+        for a in self.arrays.values():
+            a.close()
+
+    @classmethod
+    def append_to(
+        cls, table: TableWriter, scratch: Path, mined: MinedMember, name: str | None, shift: int
+    ) -> None:
+        """Append the member's template rows, its columns, and its template column mapped to the rows."""
+        base = len(table.rows)
         row_of = {t.id: base + i for i, t in enumerate(mined.templates)}
-        self.table.rows.extend(template_rows(mined, self.name, self.shift))
+        table.rows.extend(template_rows(mined, name, shift))
         mapping = {raw: row_of.get(tid, base) for raw, tid in mined.resolve.items()}
-        self.raw.close()
-        column = self.table.arrays["table.tpl"]
-        with self.raw.path.open("rb") as fh:
+        for column, target in (("lvl", "table.lvl"), ("ts", "table.ts"), ("evs", "table.evs")):
+            with (scratch / column).open("rb") as fh:
+                while chunk := fh.read(8 * FLUSH):
+                    table.arrays[target].extend(chunk)
+        with (scratch / "tpl").open("rb") as fh:
             while chunk := fh.read(4 * FLUSH):
                 ids = array("i")
                 ids.frombytes(chunk)
-                column.extend(array("i", map(mapping.__getitem__, ids)))
-        self.raw.path.unlink()
+                table.arrays["table.tpl"].extend(array("i", map(mapping.__getitem__, ids)))
+        for column in cls.NAMES:
+            (scratch / column).unlink()

@@ -17,23 +17,23 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from service.config import LimitSettings
-from service.logs.member import MemberMiner
 from service.tokens import EstimatingCounter
 
 from .archive import container_of, walk_archive
-from .logrows import ArrayFile, MemberRows, TableWriter
+from .logmine import MiningPass, read_batches
+from .logrows import ArrayFile, MemberColumns, TableWriter
 from .logsummary import MAX_TEMPLATES, VERSION
 from .text import decode_file
 
 SAMPLE_LINES = 500
-CHUNK = 1 << 20
 UNIT_LINES = 500  # = service.pack._LINES_PER_UNIT = service.logview.BLOCK_LINES
 TEXT, LINES, UNITS, SUMMARY = "text.txt", "text.lines", "units.json", "logsummary.json"
 Count = Callable[[str], int]
@@ -121,6 +121,7 @@ def ingest_log(path: Path, limits: LimitSettings, work: Path) -> dict[str, Any]:
         store.text.close()
         store.lines.close()
     store.table.close()
+    shutil.rmtree(work / "mining", ignore_errors=True)
     if container is not None:
         meta["files"] = store.files
     return _finish(store, meta)
@@ -156,28 +157,11 @@ def _finish(store: _Store, meta: dict[str, Any]) -> dict[str, Any]:
 def _member(store: _Store, name: str | None, path: Path, extra: dict[str, Any], *, archive: bool) -> None:
     """Append one member's text, line index, unit counts, table rows and summary to the store."""
     char_start, line_start = store.chars, store.line_count + 1
-    rows = MemberRows(name, line_start - 1, store.table, store.work / "raw-templates.tmp")
-    miner: MemberMiner | None = None
-    pending: list[list[str]] = []
-    with path.open("rb") as src:
-        for lines in _batches(src, store, name if archive else None):
-            if miner is None:
-                pending.append(lines)
-                head = list(itertools.islice(itertools.chain.from_iterable(pending), SAMPLE_LINES))
-                if len(head) < SAMPLE_LINES:
-                    continue
-                miner = MemberMiner(head)
-                for batch in pending:
-                    rows.add(miner.feed(batch))
-                pending = []
-            else:
-                rows.add(miner.feed(lines))
-    if miner is None:
-        miner = MemberMiner([line for batch in pending for line in batch][:SAMPLE_LINES])
-        for batch in pending:
-            rows.add(miner.feed(batch))
-    mined = miner.finish()
-    rows.finish(mined)
+    scratch = store.work / "mining"
+    mining = MiningPass(path, scratch)
+    _index(store, path, name if archive else None)
+    mined = mining.result()
+    MemberColumns.append_to(store.table, scratch, mined, name, line_start - 1)
     if archive:
         store.files.append(
             {"path": name, "char_start": char_start, "line_start": line_start, "lines": mined.lines, **extra}
@@ -185,49 +169,27 @@ def _member(store: _Store, name: str | None, path: Path, extra: dict[str, Any], 
     store.summaries.append({"path": name, "line_start": line_start, **mined.to_dict(MAX_TEMPLATES)})
 
 
-def _batches(src: IO[bytes], store: _Store, wrap: str | None) -> Iterator[list[str]]:
-    """The member's lines in batches (newlines stripped), read in 1 MB chunks cut at a newline; copies
-    the text to the store, indexes line starts and counts the packer's units on the way."""
+def _index(store: _Store, path: Path, wrap: str | None) -> None:
+    """Copy the member's text to the store, index its line starts and count the packer's units."""
     unit: list[str] = []
     number = 0  # member lines so far
-    rest = b""
-    starts = store.lines
-    while True:
-        chunk = src.read(CHUNK)
-        data = rest + chunk
-        if not chunk:
-            if data:
-                store.text.write(data)
-                text = data.decode("utf-8")
-                store.chars += len(text)
-                lines = [text]
-            else:
-                break
-        else:
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                rest = data
-                continue
-            data, rest = data[:cut], data[cut:]
+    with path.open("rb") as src:
+        for data, lines in read_batches(src):
             store.text.write(data)
-            text = data.decode("utf-8")
-            lines = text.split("\n")
-            lines.pop()  # the empty piece after the final newline
-            pos = store.chars
-            starts.extend(list(itertools.accumulate(map(_plus_one, map(len, lines)), initial=pos))[1:])
-            store.chars = pos + len(text)
-        i = 0
-        while i < len(lines):
-            take = UNIT_LINES - len(unit)
-            unit.extend(lines[i : i + take])
-            i += take
-            if len(unit) == UNIT_LINES:
-                store.units.append(_unit_tokens(unit, number + 1, wrap, store.counter))
-                number += UNIT_LINES
-                unit = []
-        yield lines
-        if not chunk:
-            break
+            text_chars = len(data) if data.isascii() else len(data.decode("utf-8"))
+            if data.endswith(b"\n"):
+                steps = map(_plus_one, map(len, lines))
+                store.lines.extend(list(itertools.accumulate(steps, initial=store.chars))[1:])
+            store.chars += text_chars
+            i = 0
+            while i < len(lines):
+                take = UNIT_LINES - len(unit)
+                unit.extend(lines[i : i + take])
+                i += take
+                if len(unit) == UNIT_LINES:
+                    store.units.append(_unit_tokens(unit, number + 1, wrap, store.counter))
+                    number += UNIT_LINES
+                    unit = []
     if unit:
         store.units.append(_unit_tokens(unit, number + 1, wrap, store.counter))
         number += len(unit)
