@@ -30,6 +30,8 @@ from service.logs import TemplateMiner, mask_text, mine_file
         ('"GET /api/users/12/orders?x=1 HTTP/1.1" 200', '"GET /api/users/<*>/orders?<*> <*>" <*>'),
         ("Connection closed by peer", "Connection closed by peer"),
         ("idle since Tue Mar  3 09:15:02 2026 for host b", "idle since <*> for host b"),
+        ('got tag="Disk Sync", owner=Pool{42}, n=7', 'got tag="<*>", owner=<*>, n=<*>'),
+        ('got tag="idle", owner=none, n=8', 'got tag="<*>", owner=<*>, n=<*>'),
         ('lease "x y" expires Dec 31 23:59:59 now', 'lease "<*>" expires <*> now'),
     ],
 )

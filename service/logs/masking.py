@@ -34,14 +34,17 @@ _PLAIN_VARIABLE = re.compile(r"([(\[{<\"']*)[\w.:/@+-]*\d[\w.:/@+-]*?([)\]}>,;:.
 _KEY = re.compile(r"[A-Za-z_][\w.-]*").fullmatch
 # Route segments holding ids: any digit, or very long (hashes, tokens).
 _ROUTE_VARIABLE = re.compile(r"(?<=/)(?:[^/\s]*\d[^/\s]*|[^/\s]{25,})").sub
-_QUOTED_SPLIT = re.compile(r'"[^"]*"\S*|\S+').findall
+# A double-quoted string, with spaces, is one token; so is key="value with spaces".
+_QUOTED = r'(?:[A-Za-z_][\w.-]*=)?"[^"]*"\S*'
+_QUOTED_SPLIT = re.compile(_QUOTED + r"|\S+").findall
+_OPENERS = {")": "(", "]": "[", "}": "{", ">": "<"}
 # A date and time quoted inside a message ("timed out at Sat Jun 18 02:23:10 2005"), spaces and all:
 # ctime and syslog forms, optionally after a weekday and before a year.
 _SPACED_TIME = (
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2},? "
     r"\d{1,2}:\d{2}:\d{2}(?:\.\d+)?(?: \d{4}\b)?"
 )
-_TIME_SPLIT = re.compile(_SPACED_TIME + r'|"[^"]*"\S*|\S+').findall
+_TIME_SPLIT = re.compile(_SPACED_TIME + "|" + _QUOTED + r"|\S+").findall
 _MONTH_TOKENS = frozenset(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 )
@@ -73,23 +76,40 @@ def _mask_quoted(token: str) -> str:
     return token[: first + 1] + inner + token[last:]
 
 
+def _quoted_wildcard(value: str) -> str:
+    """WILDCARD for a key's value, after its opening quote if any: ``tag="a b"`` and ``tag="a"`` mask alike."""
+    return value[0] + WILDCARD if value[:1] in ('"', "'") else WILDCARD
+
+
+def _core_end(token: str, start: int) -> int:
+    """Where the token's core (from `start`) ends: before trailing punctuation, except closing
+    brackets opened inside the core (``ws=Source{12},`` keeps ``}`` in its value)."""
+    end = len(token.rstrip(_TRAIL))
+    while end < len(token):
+        closer = token[end]
+        opener = _OPENERS.get(closer)
+        if opener is None or token.count(opener, start, end) <= token.count(closer, start, end):
+            break
+        end += 1
+    return end
+
+
 def mask_token(token: str) -> str:
     """Return `token` with its variable part replaced by WILDCARD (or unchanged)."""
     if " " in token:
         return _mask_quoted(token) if '"' in token else WILDCARD
-    end = len(token.rstrip(_TRAIL))
     start = len(token) - len(token.lstrip(_LEAD))
+    end = _core_end(token, start)
     if start >= end:
         return token
     core = token[start:end]
-    if _HAS_DIGIT(core) or _SHAPES(core):
-        key, eq, _value = core.partition("=")
-        if eq and _KEY(key):
-            return token[:start] + key + eq + WILDCARD + token[end:]
-        return token[:start] + WILDCARD + token[end:]
     key, eq, value = core.partition("=")
+    if _HAS_DIGIT(core) or _SHAPES(core):
+        if eq and _KEY(key):
+            return token[:start] + key + eq + _quoted_wildcard(value) + token[end:]
+        return token[:start] + WILDCARD + token[end:]
     if eq and value and _KEY(key):
-        return token[:start] + key + eq + WILDCARD + token[end:]
+        return token[:start] + key + eq + _quoted_wildcard(value) + token[end:]
     return token
 
 
