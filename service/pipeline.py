@@ -22,6 +22,7 @@ from service.config import LimitSettings, Settings
 from service.corpus import load_corpus
 from service.errors import BadRequest, ExtractionFailed, JobCancelled, LongdocError
 from service.extract import extract, extract_isolated, ingest_isolated
+from service.extract.logstore import ingest_log
 from service.llm.base import Engine
 from service.llm.catalog import Catalog, load_catalog
 from service.llm.ratelimit import NoRateLimit, RateLimiter, RedisRateLimiter
@@ -126,21 +127,23 @@ def build_services(settings: Settings) -> Services:
 _IN_PROCESS_MEDIA = frozenset({"text/plain", "text/markdown", "text/csv", "application/json"})
 
 
-def _streamed(path: Path, content: ContentRecord, limits: LimitSettings) -> bool:
-    """Logs and archives that go to the isolation child are streamed into the store (flat memory)."""
-    small_text = (
-        content.media_type in _IN_PROCESS_MEDIA and path.stat().st_size <= limits.in_process_text_max_bytes
-    )
-    return content.kind == "log" and not small_text
+def _small_text(path: Path, content: ContentRecord, limits: LimitSettings) -> bool:
+    return content.media_type in _IN_PROCESS_MEDIA and path.stat().st_size <= limits.in_process_text_max_bytes
 
 
 def _ingest_log(services: Services, sha256: str, content: ContentRecord) -> None:
-    """The child writes text, line index, table, unit counts and summary under the store's tmp/;
-    here they are only renamed into place (service.extract.logstore), and `content` filled in."""
+    """Every log, small or large, gets its text, line index, per-line table, unit counts and summary
+    written under the store's tmp/ (service.extract.logstore; by the isolation child unless it is small
+    plain text), renamed into place here, and `content` filled in. Jobs never mine a log again."""
     blobs, counter = services.blobs, services.counter
     work = blobs.root / "tmp" / f"ingest-{uuid.uuid4().hex}"
     try:
-        result = ingest_isolated(blobs.blob_path(sha256), services.settings.limits, work)
+        path, limits = blobs.blob_path(sha256), services.settings.limits
+        if _small_text(path, content, limits):  # same store files, without the child's start-up
+            work.mkdir(parents=True)
+            result = ingest_log(path, limits, work)
+        else:
+            result = ingest_isolated(path, limits, work)
         blobs.adopt_log(sha256, work, result)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -156,7 +159,7 @@ def _ingest_log(services: Services, sha256: str, content: ContentRecord) -> None
 
 
 def _extract(path: Path, content: ContentRecord, limits: LimitSettings) -> ExtractedText:
-    if content.media_type in _IN_PROCESS_MEDIA and path.stat().st_size <= limits.in_process_text_max_bytes:
+    if _small_text(path, content, limits):
         return extract(path, content.kind, limits)
     return extract_isolated(path, content.kind, limits)
 
@@ -171,7 +174,7 @@ def extract_content(services: Services, sha256: str) -> ContentRecord | None:
     content.status, content.error = "extracting", None
     records.put_content(content)
     try:
-        if _streamed(blobs.blob_path(sha256), content, services.settings.limits):
+        if content.kind == "log":
             _ingest_log(services, sha256, content)
             records.put_content(content)
             return content
