@@ -35,12 +35,17 @@ def test_critical_counts_as_fatal_like_service_logs() -> None:
         "2026-03-04T10:00:03Z CRIT  disk /var is full",
         "2026-03-04T10:00:04Z WARNING retrying write",
         "2026-03-04T10:00:05Z FATAL giving up",
+        "2026-03-04T10:00:06Z ERROR disk /var is full",  # one template, FATAL and ERROR events
+        "2026-03-04T10:00:07Z DEBUG api started",  # one template, INFO and DEBUG events
     ]
     doc = log_doc(lines)
     output = run([doc], "qa", ["What errors occurred?"])
     facts = output.facts
-    assert facts["levels"] == mine_file(lines).levels == {"INFO": 1, "FATAL": 3, "ERROR": 1, "WARN": 1}
-    assert facts["error_count"] == 4 and facts["first_error"]["line"] == 2
+    expected = {"INFO": 1, "DEBUG": 1, "FATAL": 3, "ERROR": 2, "WARN": 1}
+    assert facts["levels"] == mine_file(lines).levels == expected
+    assert facts["error_count"] == 5 and facts["first_error"]["line"] == 2
+    disk = next(t for t in facts["top_templates"] if t["template"].startswith("disk"))
+    assert disk["levels"] == {"ERROR": 1, "FATAL": 2}
     assert "CRITICAL" not in facts["levels"]
     summary = run([doc], "summarize").answers[0].answer
     assert "FATAL 3" in summary and "CRITICAL 1" not in summary
@@ -170,6 +175,8 @@ def test_offline_job_over_a_compressed_view_cites_only_shown_lines() -> None:
     events = [facts["first_error"], *facts["warnings_before_first_error"]]
     events += [t["first"] for t in facts["top_errors"] + facts["top_templates"]]
     events += [b["first"] for b in facts["bursts"]]
+    assert facts["view_bursts"] and facts["view_bursts"][0]["first"]["line"] == 4801  # the view's BURSTS
+    events += [b[end] for b in facts["view_bursts"] for end in ("first", "last")]
     assert any(not e["shown"] for e in events), "the view should leave some reported event template-only"
     for event in events:
         assert event["shown"] == (event["line"] in shown)

@@ -126,6 +126,11 @@ def log_dict(doc: CorpusDocument, stats: LogStats) -> dict[str, Any]:
         "warnings_before_first_error": [event_dict(doc, w) for w in stats.warnings_before],
         "source": source_dict(stats),
     }
+    if stats.view_bursts is not None:
+        out["view_bursts"] = [
+            {"first": event_dict(doc, b.first), "last": event_dict(doc, b.last), "error_lines": b.errors}
+            for b in stats.view_bursts
+        ]
     if stats.overall_templates is not None:
         out["top_templates_overall"] = [_template_dict(doc, t) for t in stats.overall_templates]
     return out

@@ -12,13 +12,17 @@ packer showed a compressed view, among the view's verbatim lines.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from service.logtable import ERROR, WARN, LogTable, TemplateRow, level_rank
+from service.logbursts import both, find_bursts, masks
+from service.logtable import ERROR, OTHER, WARN, LogTable, TemplateRow, level_rank
+from service.logview import MAX_BURSTS_LISTED
 from service.models import CorpusDocument
 
 from .log_lines import LogLines, log_table
@@ -30,6 +34,8 @@ TOP_TEMPLATES = 8
 MAX_ERROR_TEMPLATES = 50
 BURST_MIN_ERRORS = 3
 BURSTS = 3
+_NONZERO = bytes([0] + [1] * 255)  # bytes.translate: any non-zero byte -> 1
+_IS_ERROR = bytes(1 if b == ERROR else 0 for b in range(256))
 _NO_LEVEL = ""  # a row's events of this rank carry no level
 _DETECT = None  # ambiguous: read the level on the line
 
@@ -76,6 +82,16 @@ class Burst:
 
 
 @dataclass
+class ViewBurst:
+    """An error burst as the compressed view's BURSTS section lists it (service.logbursts: a run of lines
+    with far more errors than usual in their file): its first and last error line and its error lines."""
+
+    first: LogEvent
+    last: LogEvent
+    errors: int
+
+
+@dataclass
 class LogStats:
     line_count: int = 0
     total_lines: int = 0
@@ -91,6 +107,7 @@ class LogStats:
     bursts: list[Burst] = field(default_factory=list)
     median_errors_per_minute: float = 0.0
     warnings_before: list[LogEvent] = field(default_factory=list)
+    view_bursts: list[ViewBurst] | None = None  # the view's bursts, when the packer used a compressed view
     filtered: bool = False
     filter: dict[str, Any] | None = None  # the job's options.time_range/levels, when they filtered
     view_lines: int | None = None  # verbatim lines of the packer's compressed view (None: no view)
@@ -106,7 +123,7 @@ def _row_level_names(row: TemplateRow) -> tuple[str | None, str | None, str | No
     the row mixes levels of that rank (then the line itself is read)."""
     names: list[str | None] = []
     complete = sum(row.levels.values()) == row.events
-    for rank in (0, WARN, ERROR):
+    for rank in (OTHER, WARN, ERROR):
         fits = [name for name in row.levels if level_rank(name) == rank]
         if rank == WARN:
             names.append("WARN")
@@ -121,35 +138,29 @@ def _row_level_names(row: TemplateRow) -> tuple[str | None, str | None, str | No
 
 @dataclass
 class _Rows:
-    """Per template row counts over the scope (lists indexed by row)."""
+    """Per template row, over the scope: lines, events, first and last event line (0-based), level counts,
+    and the same for its error events."""
 
-    n: int
-    events: list[int] = field(init=False)
-    lines: list[int] = field(init=False)
-    first: list[int] = field(init=False)  # 0-based line of the first event, -1: none
-    last: list[int] = field(init=False)
-    levels: list[dict[str, int]] = field(init=False)
-    errors: list[int] = field(init=False)
-    first_error: list[int] = field(init=False)
-    last_error: list[int] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.events, self.lines, self.errors = [0] * self.n, [0] * self.n, [0] * self.n
-        self.first, self.last = [-1] * self.n, [-1] * self.n
-        self.first_error, self.last_error = [-1] * self.n, [-1] * self.n
-        self.levels = [{} for _ in range(self.n)]
+    lines: Counter[int]
+    events: Counter[int]
+    first: dict[int, int]
+    last: dict[int, int]
+    levels: dict[int, dict[str, int]] = field(default_factory=dict)
+    errors: Counter[int] = field(default_factory=Counter)
+    first_error: dict[int, int] = field(default_factory=dict)
+    last_error: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
 class _Scan:
-    """Everything collected in the one pass over the scope."""
+    """What the scope's columns add up to."""
 
     rows: _Rows
-    lines: int = 0
-    events: int = 0
+    lines: int
+    events: int
     levels: dict[str, int] = field(default_factory=dict)
-    first_ts: tuple[float, int] | None = None  # (time, 0-based line)
-    last_ts: tuple[float, int] | None = None
+    first_ts: int | None = None  # 0-based line of the earliest event (the first of equals)
+    last_ts: int | None = None  # ... of the latest event (the last of equals)
     first_error: tuple[float, int] | None = None  # (time or inf, line): the earliest error event
     active_minutes: set[int] = field(default_factory=set)
     minute_errors: dict[int, int] = field(default_factory=dict)
@@ -158,36 +169,55 @@ class _Scan:
 
 
 def _scan(table: LogTable, lines: LogLines, guard: Guard) -> _Scan:
-    scan = _Scan(_Rows(len(table.rows)))
-    rows = scan.rows
-    names = [_row_level_names(row) for row in table.rows]
-    keep = lines.keep
-    for i in range(table.lines):
+    """Add up the table's columns over the scope; the per-line work is done by C-level column operations
+    (byte masks, compress, Counter), only error events are visited one by one."""
+    n = table.lines
+    scope = bytes(lines.keep[:n]).translate(_NONZERO) if lines.keep is not None else b"\x01" * n
+    starts = both(bytes(table.starts).translate(_NONZERO), scope)
+    idx = list(itertools.compress(range(n), starts))
+    tpl = list(itertools.compress(table.template, starts))
+    guard.check()
+    rows = _Rows(
+        Counter(itertools.compress(table.template, scope)),
+        Counter(tpl),
+        dict(zip(reversed(tpl), reversed(idx), strict=True)),
+        dict(zip(tpl, idx, strict=True)),
+    )
+    scan = _Scan(rows, scope.count(1), len(idx))
+    _count_levels(table, lines, scan, idx, tpl, list(itertools.compress(table.level, starts)))
+    guard.check()
+    _times(scan, idx, list(itertools.compress(table.ts, starts)))
+    guard.check()
+    for i in itertools.compress(range(n), both(bytes(table.level).translate(_IS_ERROR), starts)):
         guard.tick()
-        if keep is not None and (i >= len(keep) or not keep[i]):
-            continue
-        scan.lines += 1
-        r = table.template[i]
-        rows.lines[r] += 1
-        if not table.starts[i]:
-            continue
-        scan.events += 1
-        rank, ts = table.level[i], table.ts[i]
-        rows.events[r] += 1
-        rows.last[r] = i
-        if rows.first[r] < 0:
-            rows.first[r] = i
-        name = names[r][rank]
-        if name is None:
-            name = _read_level(lines, i, ts, rank)
-        if name:
-            scan.levels[name] = scan.levels.get(name, 0) + 1
-            rows.levels[r][name] = rows.levels[r].get(name, 0) + 1
-        if not math.isnan(ts):
-            _timed(scan, i, ts)
-        if rank == ERROR:
-            _error(scan, lines, i, r, ts)
+        _error(scan, lines, i, table.template[i], table.ts[i])
     return scan
+
+
+def _count_levels(
+    table: LogTable, lines: LogLines, scan: _Scan, idx: list[int], tpl: list[int], ranks: list[int]
+) -> None:
+    """Level counts of the scope's events: by the row's level names where they decide, else read on the
+    line (rows that mix levels of one rank)."""
+    names = [_row_level_names(row) for row in table.rows]
+    mixed: set[tuple[int, int]] = set()
+    for (r, rank), count in Counter(zip(tpl, ranks, strict=True)).items():
+        name = names[r][rank]
+        if name is _DETECT:
+            mixed.add((r, rank))
+        elif name:
+            _add_level(scan, r, name, count)
+    if not mixed:
+        return
+    for i, r, rank in zip(idx, tpl, ranks, strict=True):
+        if (r, rank) in mixed and (name := _read_level(lines, i, table.ts[i], rank)):
+            _add_level(scan, r, name, 1)
+
+
+def _add_level(scan: _Scan, row: int, name: str, count: int) -> None:
+    scan.levels[name] = scan.levels.get(name, 0) + count
+    per_row = scan.rows.levels.setdefault(row, {})
+    per_row[name] = per_row.get(name, 0) + count
 
 
 def _read_level(lines: LogLines, i: int, ts: float, rank: int) -> str:
@@ -198,20 +228,22 @@ def _read_level(lines: LogLines, i: int, ts: float, rank: int) -> str:
     return "ERROR" if rank == ERROR else _NO_LEVEL
 
 
-def _timed(scan: _Scan, i: int, ts: float) -> None:
-    if scan.first_ts is None or ts < scan.first_ts[0]:
-        scan.first_ts = (ts, i)
-    if scan.last_ts is None or ts >= scan.last_ts[0]:
-        scan.last_ts = (ts, i)
-    scan.active_minutes.add(int(ts // 60))
+def _times(scan: _Scan, idx: list[int], times: list[float]) -> None:
+    """Earliest and latest event, and the minutes with events."""
+    timed = [t for t in times if not math.isnan(t)]
+    if not timed:
+        return
+    lo, hi = min(timed), max(timed)
+    scan.first_ts = idx[times.index(lo)]
+    scan.last_ts = idx[len(times) - 1 - times[::-1].index(hi)]
+    scan.active_minutes = {int(t // 60) for t in timed}
 
 
 def _error(scan: _Scan, lines: LogLines, i: int, r: int, ts: float) -> None:
     rows = scan.rows
     rows.errors[r] += 1
     rows.last_error[r] = i
-    if rows.first_error[r] < 0:
-        rows.first_error[r] = i
+    rows.first_error.setdefault(r, i)
     key = (math.inf if math.isnan(ts) else ts, i)
     if scan.first_error is None or key < scan.first_error:
         scan.first_error = key
@@ -283,8 +315,7 @@ def _warnings_before(table: LogTable, lines: LogLines, first_error: tuple[float,
 
 
 def _scope_templates(table: LogTable, lines: LogLines, rows: _Rows) -> list[TemplateCount]:
-    used = [r for r in range(rows.n) if rows.events[r]]
-    used.sort(key=lambda r: (-rows.events[r], rows.first[r]))
+    used = sorted(rows.events, key=lambda r: (-rows.events[r], rows.first[r]))
     return [
         TemplateCount(
             table.rows[r].pattern,
@@ -293,7 +324,7 @@ def _scope_templates(table: LogTable, lines: LogLines, rows: _Rows) -> list[Temp
             rows.lines[r],
             _event(table, lines, rows.first[r]),
             rows.last[r] + 1,
-            dict(sorted(rows.levels[r].items())),
+            dict(sorted(rows.levels.get(r, {}).items())),
         )
         for r in used[:TOP_TEMPLATES]
     ]
@@ -321,8 +352,7 @@ def _overall_templates(table: LogTable, lines: LogLines) -> list[TemplateCount]:
 
 
 def _error_templates(table: LogTable, lines: LogLines, rows: _Rows) -> list[TemplateCount]:
-    failing = [r for r in range(rows.n) if rows.errors[r]]
-    failing.sort(key=lambda r: (-rows.errors[r], rows.first_error[r]))
+    failing = sorted(rows.errors, key=lambda r: (-rows.errors[r], rows.first_error[r]))
     return [
         TemplateCount(
             table.rows[r].pattern,
@@ -336,6 +366,14 @@ def _error_templates(table: LogTable, lines: LogLines, rows: _Rows) -> list[Temp
     ]
 
 
+def _view_bursts(table: LogTable, lines: LogLines) -> list[ViewBurst]:
+    """The bursts the compressed view lists, found over the same lines the same way."""
+    eligible = lines.keep if lines.keep is not None else bytearray(b"\x01") * table.lines
+    found = find_bursts(table, masks(table, eligible))
+    listed = sorted(sorted(found, key=lambda b: -b.errors)[:MAX_BURSTS_LISTED], key=lambda b: b.first)
+    return [ViewBurst(_event(table, lines, b.first), _event(table, lines, b.last), b.errors) for b in listed]
+
+
 def analyse_log(doc: CorpusDocument, guard: Guard) -> LogStats:
     """The log's statistics over the lines the job's filter kept (all lines when there is none)."""
     table = log_table(doc)
@@ -346,13 +384,13 @@ def analyse_log(doc: CorpusDocument, guard: Guard) -> LogStats:
         total_lines=table.lines,
         events=scan.events,
         levels=dict(sorted(scan.levels.items())),
-        error_count=sum(scan.rows.errors),
+        error_count=sum(scan.rows.errors.values()),
         filtered=doc.keep is not None,
         view_lines=len(doc.view_lines) if doc.view_lines is not None else None,
     )
     if scan.first_ts is not None and scan.last_ts is not None:
-        stats.first_time = _event(table, lines, scan.first_ts[1])
-        stats.last_time = _event(table, lines, scan.last_ts[1])
+        stats.first_time = _event(table, lines, scan.first_ts)
+        stats.last_time = _event(table, lines, scan.last_ts)
     stats.templates = _scope_templates(table, lines, scan.rows)
     if stats.filtered:
         stats.overall_templates = _overall_templates(table, lines)
@@ -361,4 +399,6 @@ def analyse_log(doc: CorpusDocument, guard: Guard) -> LogStats:
         stats.first_error = _event(table, lines, scan.first_error[1])
         stats.warnings_before = _warnings_before(table, lines, scan.first_error)
     _bursts(table, lines, scan, stats)
+    if doc.view_lines is not None:
+        stats.view_bursts = _view_bursts(table, lines)
     return stats

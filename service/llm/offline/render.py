@@ -26,6 +26,7 @@ FACT_LABELS = {
 }
 FACT_LIMITS = {"amount": 6, "date": 6}
 ERROR_TEMPLATES_SHOWN = 10
+VIEW_BURSTS_SHOWN = 5
 NOT_SHOWN = "from the template table; not shown verbatim"
 
 
@@ -206,9 +207,27 @@ def log_errors(doc: CorpusDocument, stats: LogStats, cites: Citations) -> list[s
         if burst.example is not None:
             line += f"; first error shown verbatim: {_event(doc, burst.example, cites)}"
         lines.append(line)
+    lines += _view_bursts(doc, stats, cites)
     if stats.warnings_before:
         lines.append("- **Warnings shortly before the first error:**")
         lines.extend(f"- {text}" for text in _events(doc, stats.warnings_before, cites))
+    return lines
+
+
+def _view_bursts(doc: CorpusDocument, stats: LogStats, cites: Citations) -> list[str]:
+    """The bursts of the view's BURSTS section, largest first, each from its first error line."""
+    if not stats.view_bursts:
+        return []
+    lines = [
+        "- **Bursts listed in the compressed view** (runs of lines with far more errors than usual in their "
+        "file; error lines from the template table):"
+    ]
+    largest = sorted(stats.view_bursts, key=lambda b: (-b.errors, b.first.line))[:VIEW_BURSTS_SHOWN]
+    for rank, burst in enumerate(largest, 1):
+        span = _span(doc, burst.first.line, burst.last.line)
+        times = f", {burst.first.iso} to {burst.last.iso}" if burst.first.iso and burst.last.iso else ""
+        head = f"{rank}. {span}{times}, {burst.errors:,} error lines, from "
+        lines.append(head + _event(doc, burst.first, cites))
     return lines
 
 
