@@ -11,6 +11,7 @@ import pytest
 
 from bench.logdata import FORMAT_NAMES, generate, grouping_accuracy, multi_service_stream
 from service.logs import TemplateMiner, mask_text, mine_file
+from service.logs.clusters import Cluster, merge_covered
 
 
 @pytest.mark.parametrize(
@@ -165,3 +166,25 @@ def test_word_between_masked_tokens_is_not_a_variable() -> None:
     ]
     miner, ids = mine(lines)
     assert [t.pattern for t in miner.templates()] == ["login failed for user <*> today"]
+
+
+def test_cluster_matched_by_a_more_general_one_joins_it() -> None:
+    # The first line has no digits, so nothing masks it; the later ones mask to wildcards in both
+    # slots, and that general template covers the first line too.
+    lines = [
+        "2026-03-04 10:00:00,000 INFO a.Reg: registering class net.alpha.Store for class net.alpha.Writer"
+    ]
+    lines += [
+        f"2026-03-04 10:00:0{i},000 INFO a.Reg: registering class net.v{i}.Type for class net.v{i}.Handler"
+        for i in range(1, 7)
+    ]
+    miner, ids = mine(lines)
+    assert [t.pattern for t in miner.templates()] == ["registering class <*> for class <*>"]
+    assert len(set(ids)) == 1
+    # A pattern of wildcards only covers everything of its length and takes nobody in.
+    clusters = [
+        Cluster(0, ("<*>", "<*>"), 1),
+        Cluster(1, ("ready", "now"), 2),
+        Cluster(2, ("ready", "<*>"), 3),
+    ]
+    assert {old: new.id for old, new in merge_covered(clusters, 3).items()} == {1: 2}

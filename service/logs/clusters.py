@@ -157,6 +157,39 @@ def merge_runs(clusters: list[Cluster], limit: int) -> dict[int, Cluster]:
     return absorbed
 
 
+def _covers(general: tuple[str, ...], tokens: tuple[str, ...]) -> bool:
+    """True when `general` matches every token of `tokens` (equal, or a wildcard slot it fits)."""
+    for g, t in zip(general, tokens, strict=True):
+        if g != t and g != WILDCARD and not (WILDCARD in g and WILDCARD not in t and _fits(g, t)):
+            return False
+    return True
+
+
+def merge_covered(clusters: list[Cluster], limit: int) -> dict[int, Cluster]:
+    """A cluster that a more general one of the same length matches joins it: it only exists because
+    its lines came before the general one had its wildcards. Clusters made only of wildcards match
+    anything and take nobody in."""
+    by_length: defaultdict[int, list[Cluster]] = defaultdict(list)
+    for c in clusters:
+        by_length[len(c.tokens)].append(c)
+    absorbed: dict[int, Cluster] = {}
+    for same in by_length.values():
+        generals = [
+            c for c in same if WILDCARD in "".join(c.tokens) and any(WILDCARD not in t for t in c.tokens)
+        ]
+        # The most general first, so a cluster joins the widest pattern that covers it.
+        generals.sort(key=lambda c: (-sum(WILDCARD in t for t in c.tokens), c.id))
+        for g in generals:
+            if g.id in absorbed:
+                continue
+            for c in same:
+                if c is g or c.id in absorbed or c.tokens == g.tokens or not _covers(g.tokens, c.tokens):
+                    continue
+                g.absorb(c, limit)
+                absorbed[c.id] = g
+    return absorbed
+
+
 def generalize(clusters: list[Cluster], min_distinct: int, limit: int) -> dict[int, Cluster]:
     """Merge clusters per the rules above until stable; return {absorbed id: survivor}."""
     by_length: defaultdict[int, list[Cluster]] = defaultdict(list)
@@ -173,5 +206,6 @@ def generalize(clusters: list[Cluster], min_distinct: int, limit: int) -> dict[i
                     absorbed.update(merged)
                     live = [c for c in live if c.id not in merged]
                     changed = True
+    absorbed.update(merge_covered([c for c in clusters if c.id not in absorbed], limit))
     absorbed.update(merge_runs([c for c in clusters if c.id not in absorbed], limit))
     return absorbed
