@@ -28,7 +28,6 @@ from service.models import CorpusDocument
 from .log_lines import LogLines, log_table
 from .runctl import Guard
 
-ERROR_LEVELS = ("FATAL", "ERROR")
 WARN_WINDOW_S = 300.0  # warnings this long before the first error are reported with it
 TOP_TEMPLATES = 8
 MAX_ERROR_TEMPLATES = 50
