@@ -169,6 +169,10 @@ class ReportingSettings(BaseModel):
     webhook_max_attempts: int = Field(6, ge=1, description="Deliveries tried per webhook event.")
     webhook_backoff_s: float = Field(2.0, description="First retry delay; doubles per attempt, with jitter.")
     webhook_backoff_max_s: float = Field(300.0, description="Longest delay between two webhook attempts.")
+    webhook_allow_private: bool = Field(
+        False,
+        description="Let webhooks go to loopback, private and link-local addresses (refused by default: SSRF).",
+    )
 
 
 class Settings(BaseSettings):

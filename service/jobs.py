@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from service import collections
+from service import collections, egress
 from service.corpus import load_corpus
 from service.errors import BadRequest, Conflict
 from service.llm.cost import estimated_cost, free
@@ -32,6 +32,8 @@ def validate(services: Services, spec: JobSpec, tenant: str) -> None:
     if spec.collection and not spec.document_ids:  # resolved now: later uploads join later jobs
         spec.document_ids = collections.document_ids(services.records, tenant, spec.collection)
     limits = services.settings.limits
+    if spec.callback_url:
+        egress.check_submitted(spec.callback_url, services.settings.reporting.webhook_allow_private)
     questions = spec.all_questions()
     if spec.type == "qa" and not questions:
         raise BadRequest("a qa job needs a question (or questions)", code="question_required")

@@ -32,6 +32,7 @@ import httpx
 import redis
 from celery import Celery
 
+from service import egress
 from service.config import Settings
 from service.models import JobState, utcnow
 
@@ -190,6 +191,14 @@ def post_once(
     started = time.monotonic()
     timeout = settings.reporting.webhook_timeout_s
     try:
+        egress.check_delivery(url, settings.reporting.webhook_allow_private)
+    except egress.ForbiddenDestination as exc:
+        entry.update(error=exc.message, forbidden=True, ok=False, duration_ms=0.0)
+        return entry
+    except OSError as exc:  # the name does not resolve (now): a retry may do better
+        entry.update(error=f"cannot resolve the webhook host: {exc}"[:300], ok=False, duration_ms=0.0)
+        return entry
+    try:
         with (
             httpx.Client(timeout=timeout, follow_redirects=False) as client,
             client.stream("POST", url, content=body, headers=headers) as response,
@@ -210,7 +219,7 @@ def attempt(
 ) -> dict[str, Any]:
     """Attempt `number` of one event, logged with its outcome and, on failure, whether it is retried."""
     entry = post_once(settings, store.secret(tenant), url, payload, number)
-    final = entry["ok"] or number >= settings.reporting.webhook_max_attempts
+    final = entry["ok"] or entry.get("forbidden", False) or number >= settings.reporting.webhook_max_attempts
     entry["status"] = "delivered" if entry["ok"] else ("failed" if final else "retrying")
     if not final:
         entry["retry_in_s"] = round(backoff_s(settings, number), 2)
@@ -221,6 +230,7 @@ def attempt(
 
 def send_test(settings: Settings, store: WebhookStore, tenant: str, url: str) -> dict[str, Any]:
     """One signed webhook.test delivery, at once and without retries; logged like any attempt."""
+    egress.check_submitted(url, settings.reporting.webhook_allow_private)  # 400 before any attempt
     entry = post_once(settings, store.secret(tenant), url, ping_event(), 1)
     entry["status"] = "delivered" if entry["ok"] else "failed"
     store.record(tenant, entry)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.client import LongdocClient
-from service.config import Settings
+from service.config import ReportingSettings, Settings
 from service.local_stack import LocalStack
 from service.redis_conn import EmbeddedRedis
 
@@ -37,7 +37,12 @@ def settings(redis_server: EmbeddedRedis, tmp_path: Path) -> Settings:
 def stack(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """API + one real Celery worker process on the private Redis, offline engine."""
     root = tmp_path_factory.mktemp("stack")
-    settings = Settings(redis_url=redis_server.url, storage_dir=root / "store", key_prefix="e2e")
+    settings = Settings(
+        redis_url=redis_server.url,
+        storage_dir=root / "store",
+        key_prefix="e2e",
+        reporting=ReportingSettings(webhook_allow_private=True),  # the tests' webhook receivers are on loopback
+    )
     with LocalStack(settings, worker_concurrency=2, log_path=root / "stack.log") as running:
         LongdocClient(running.api_url).wait_ready(60)
         yield running

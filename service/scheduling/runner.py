@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from service import collections, jobs, webhooks
+from service import collections, egress, jobs, webhooks
 from service.errors import BadRequest, LongdocError, NotFound
 from service.models import TERMINAL_JOB_STATUSES, ErrorInfo, JobSpec, JobState, utcnow
 from service.pipeline import Services
@@ -47,6 +47,8 @@ def _check_template(services: Services, template: JobTemplate | None) -> None:
 
 def create(services: Services, body: ScheduleIn, tenant: str) -> Schedule:
     _check_template(services, body.template)
+    if body.callback_url:
+        egress.check_submitted(body.callback_url, services.settings.reporting.webhook_allow_private)
     fields = body.model_dump(exclude_none=True)
     schedule = Schedule(id=f"sch_{uuid.uuid4().hex[:16]}", tenant=tenant, **fields)
     store(services).put(schedule)
@@ -65,6 +67,8 @@ def update(services: Services, schedule_id: str, patch: ScheduleFields, tenant: 
         changes["cron"] = None
     merged = schedule.model_copy(update=changes)
     ScheduleIn.model_validate(merged.model_dump(include=set(ScheduleIn.model_fields)))  # one timing, etc.
+    if merged.callback_url:
+        egress.check_submitted(merged.callback_url, services.settings.reporting.webhook_allow_private)
     if {"cron", "interval_s", "timezone"} & changes.keys():
         merged.anchor = utcnow()
     if changes.get("paused") is False and schedule.paused:
