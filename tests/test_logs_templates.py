@@ -188,3 +188,20 @@ def test_cluster_matched_by_a_more_general_one_joins_it() -> None:
         Cluster(2, ("ready", "<*>"), 3),
     ]
     assert {old: new.id for old, new in merge_covered(clusters, 3).items()} == {1: 2}
+
+
+def test_unit_after_a_number_is_part_of_the_value() -> None:
+    lines = [
+        f"2026-03-04 10:00:{i:02d},000 INFO a.Cache: block b{i} kept (size {i}.5 {['B', 'KB', 'MB'][i % 3]},"
+        f" free {i}.0 {['KB', 'GB'][i // 3 % 2]}) after {i} {['ms', 's'][i // 6]}"
+        for i in range(12)
+    ]
+    lines += [
+        f"2026-03-04 10:01:{i:02d},000 INFO a.Shop: sold {i} {['apples', 'pears'][i % 2]}" for i in range(6)
+    ]
+    miner, ids = mine(lines)
+    assert sorted(t.pattern for t in miner.templates()) == [
+        "block <*> kept (size <*> <*>, free <*> <*>) after <*> <*>",
+        "sold <*> apples",
+        "sold <*> pears",
+    ]

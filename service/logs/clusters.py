@@ -92,10 +92,59 @@ def _fits(pattern: str, value: str) -> bool:
     return len(value) >= len(prefix) + len(suffix) and value.startswith(prefix) and value.endswith(suffix)
 
 
-def _targets(key: tuple[str, ...], values: set[str], min_distinct: int) -> dict[str, str]:
+# Units of sizes and durations: written after a number, they change with its magnitude (93.0 B,
+# 5.2 KB; 800 ms, 2 s), so a slot of units right after a masked number is part of the value.
+_UNITS = frozenset(
+    [
+        "B",
+        "kB",
+        "KB",
+        "MB",
+        "GB",
+        "TB",
+        "PB",
+        "KiB",
+        "MiB",
+        "GiB",
+        "TiB",
+        "bytes",
+        "ns",
+        "us",
+        "µs",
+        "ms",
+        "s",
+        "sec",
+        "secs",
+        "min",
+        "mins",
+        "h",
+        "hrs",
+    ]
+)
+_UNIT_TRAIL = ",;:.)]}>"
+
+
+def _unit_targets(values: set[str]) -> dict[str, str]:
+    """{unit token: '<*>' plus its trailing punctuation} when every value is a unit, else empty."""
+    out = {}
+    for v in values:
+        unit = v.rstrip(_UNIT_TRAIL)
+        if unit not in _UNITS:
+            return {}
+        out[v] = WILDCARD + v[len(unit) :]
+    return out
+
+
+def _targets(
+    key: tuple[str, ...], values: set[str], min_distinct: int, after_number: bool = False
+) -> dict[str, str]:
     """Map the values at one position to the value they merge into (empty: no merge)."""
     if WILDCARD in values:
         return dict.fromkeys(values, WILDCARD)
+    if after_number:
+        units = _unit_targets(values)
+        if units:
+            return units
     patterns = [v for v in values if WILDCARD in v and " " not in v]
     if patterns:
         # '"-"' fits the masked '"<*>"': the same slot, sometimes empty or unmasked.
@@ -115,7 +164,8 @@ def _merge_position(live: list[Cluster], pos: int, min_distinct: int, limit: int
     for key, members in groups.items():
         if len(members) < 2:
             continue
-        targets = _targets(key, {c.tokens[pos] for c in members}, min_distinct)
+        after_number = pos > 0 and WILDCARD in key[pos - 1]
+        targets = _targets(key, {c.tokens[pos] for c in members}, min_distinct, after_number)
         if not targets:
             continue
         members.sort(key=lambda c: c.id)
