@@ -44,20 +44,50 @@ _SPACED_TIME = (
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2},? "
     r"\d{1,2}:\d{2}:\d{2}(?:\.\d+)?(?: \d{4}\b)?"
 )
-_TIME_SPLIT = re.compile(_SPACED_TIME + "|" + _QUOTED + r"|\S+").findall
 _MONTH_TOKENS = frozenset(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 )
+# An amount with its unit, written with a space, is one value: "5.2 KB", "<1 sec", and with a
+# restatement in other units, "18846 bytes (18.4 KB)", which only appears above some size.
+_UNITS = (
+    "B",
+    "kB",
+    "KB",
+    "MB",
+    "GB",
+    "TB",
+    "PB",
+    "KiB",
+    "MiB",
+    "GiB",
+    "TiB",
+    "bytes",
+    "ns",
+    "us",
+    "µs",
+    "ms",
+    "s",
+    "sec",
+    "secs",
+)
+_NUMBER = r"(?:[<>~]=?)?\d[\d.,]*"
+_UNIT = "(?:" + "|".join(_UNITS) + ")"
+_AMOUNT = rf"(?<!\S)(?P<lead>[(\[]?){_NUMBER} {_UNIT}(?: \({_NUMBER} {_UNIT}\))?(?P<trail>[)\],;:.!?]*)(?!\S)"
+_AMOUNT_TOKEN = re.compile(_AMOUNT).fullmatch
+_UNIT_TOKENS = frozenset(unit + end for unit in _UNITS for end in ("", ",", ")", "),", ";", ".", ":", ")."))
+_SPACED_SPLIT = re.compile(
+    "|".join((_SPACED_TIME, _AMOUNT.replace("?P<lead>", "?:").replace("?P<trail>", "?:"), _QUOTED, r"\S+"))
+).findall
 _HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT"})
 
 
 def tokenize(message: str) -> list[str]:
-    """Split on whitespace, keeping a double-quoted string or a date and time written with spaces
-    (``Fri Jun 17 07:07:00 2005``) as one token."""
+    """Split on whitespace, keeping as one token a double-quoted string, a date and time written
+    with spaces (``Fri Jun 17 07:07:00 2005``) and an amount with its unit (``18846 bytes (18.4 KB)``)."""
     tokens: list[str] = _QUOTED_SPLIT(message) if '"' in message else message.split()
-    # A month name as a word is rare enough that the costlier split runs only then.
-    if not _MONTH_TOKENS.isdisjoint(tokens) and ":" in message:
-        tokens = _TIME_SPLIT(message)
+    # Month names and unit words are rare enough that the costlier split runs only then.
+    if not (_MONTH_TOKENS.isdisjoint(tokens) and _UNIT_TOKENS.isdisjoint(tokens)):
+        tokens = _SPACED_SPLIT(message)
     return tokens
 
 
@@ -97,7 +127,10 @@ def _core_end(token: str, start: int) -> int:
 def mask_token(token: str) -> str:
     """Return `token` with its variable part replaced by WILDCARD (or unchanged)."""
     if " " in token:
-        return _mask_quoted(token) if '"' in token else WILDCARD
+        if '"' in token:
+            return _mask_quoted(token)
+        amount = _AMOUNT_TOKEN(token)
+        return amount["lead"] + WILDCARD + amount["trail"] if amount else WILDCARD
     start = len(token) - len(token.lstrip(_LEAD))
     end = _core_end(token, start)
     if start >= end:
