@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from service import collections, egress
+from service import collections, egress, webhooks
 from service.corpus import load_corpus
 from service.errors import BadRequest, Conflict
 from service.llm.cost import estimated_cost, free
@@ -136,4 +136,7 @@ def cancel(services: Services, queue: JobQueue, job_id: str, tenant: str) -> Job
     services.records.request_cancel(job_id)
     job = services.records.update_job(job_id, change)
     queue.revoke_job(job_id)
+    # A queued job is usually revoked before any worker sees it, so its callback is announced here; a
+    # running one's worker announces it too, and the event id makes that a no-op.
+    webhooks.notify_job_finished(queue.app, services.records, job)
     return job

@@ -34,7 +34,7 @@ from celery import Celery
 
 from service import egress
 from service.config import Settings
-from service.models import JobState, utcnow
+from service.models import TERMINAL_JOB_STATUSES, JobState, utcnow
 
 log = logging.getLogger("longdoc.webhooks")
 
@@ -153,6 +153,21 @@ def enqueue(app: Celery, store: WebhookStore, tenant: str, url: str, payload: di
         store.release(event_id)
         raise
     return True
+
+
+def notify_job_finished(app: Celery, records: Any, job: JobState) -> None:
+    """A finished job with a callback_url gets its job.finished event, once per job however many callers
+    (the worker when the job ends, the API when it cancels a queued job) ask (see `enqueue`)."""
+    from service.reports.store import ReportStore  # reports import jobs; this is only needed here
+
+    url = job.spec.callback_url
+    if not url or job.status not in TERMINAL_JOB_STATUSES:
+        return
+    report_id = ReportStore(records).for_job(job.id)
+    try:
+        enqueue(app, store_for(records), job.tenant, url, job_event(job, report_id))
+    except Exception:  # the job is done either way; a lost notification must not fail anything
+        log.exception("job %s: its webhook could not be enqueued", job.id)
 
 
 # ---------------------------------------------------------------- delivery

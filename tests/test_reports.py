@@ -224,11 +224,9 @@ def test_scheduled_report_shows_changes_since_previous_run(
     second = second_report["content"]
     assert second["previous_report_id"] == first_report["id"]
     new_templates = section(second, "new_error_templates")["items"]
-    assert [i["code"] for i in new_templates] == [
-        "[ledger-db] pool - Connection refused by db-<*> after <*> retries"
-    ]
+    assert [i["code"] for i in new_templates] == ["pool - Connection refused by <*> after <*> retries"]
     changes = [i["text"] for i in second["changes"]["items"]]
-    assert any(t.startswith("New: error template [ledger-db] pool - Connection refused") for t in changes)
+    assert any(t.startswith("New: error template pool - Connection refused") for t in changes)
     assert "error lines: 51 -> 81 (+30)" in changes
     md = api.http.get(f"/v1/reports/{second_report['id']}", params={"format": "md"}).text
     assert "## Changes since the previous report" in md and "New: error template" in md

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from service import webhooks
-from service.client import LongdocClient
+from service.client import ApiError, LongdocClient
 from service.local_stack import LocalStack
 from service.pipeline import build_services
 from service.queue import JobQueue
@@ -175,3 +175,18 @@ def test_schedule_run_webhook_from_the_sweep(
     assert event["status"] == "succeeded" and event["report_id"] == run["report_id"]
     assert webhooks.verify(secret(api), request["headers"][webhooks.SIGNATURE_HEADER], request["body"])
     api.http.delete(f"/v1/schedules/{schedule['id']}")
+
+
+def test_a_cancelled_job_announces_itself_exactly_once(api: LongdocClient, receiver: Receiver) -> None:
+    doc = api.wait_document(api.upload(SAMPLES / "release_notes.txt")["id"], 120)
+    job = api.submit({"type": "summarize", "document_ids": [doc["id"]], "callback_url": receiver.url})
+    try:
+        status = api.cancel(job["id"])["status"]  # usually still queued: revoked before a worker runs it
+    except ApiError as exc:  # the worker was faster: the job has already finished
+        assert exc.code == "job_finished"
+        status = api.wait_job(job["id"], 60)["status"]
+    (request,) = receiver.wait_for(1)
+    event = json.loads(request["body"])
+    assert event["job_id"] == job["id"] and event["status"] == status
+    time.sleep(2)  # a worker that still saw the job must not announce it a second time
+    assert len(receiver.requests) == 1

@@ -22,7 +22,6 @@ from service.errors import LongdocError
 from service.models import TERMINAL_JOB_STATUSES, JobState
 from service.pipeline import Services, build_services, extract_content, fail_job, run_job
 from service.queue import EXTRACT_TASK, JOB_TASK
-from service.reports.store import ReportStore
 from workers.celery_app import app
 
 log = logging.getLogger("longdoc.tasks")
@@ -68,17 +67,7 @@ def run_job_task(self: Any, job_id: str) -> str:
 
 
 def _job_webhook(svc: Services, job: JobState) -> None:
-    """A finished job with a callback_url gets its job.finished event (once per job, see webhooks.enqueue)."""
-    url = job.spec.callback_url
-    if not url or job.status not in TERMINAL_JOB_STATUSES:
-        return
-    report_id = ReportStore(svc.records).for_job(job.id)
-    try:
-        webhooks.enqueue(
-            app, webhooks.store_for(svc.records), job.tenant, url, webhooks.job_event(job, report_id)
-        )
-    except Exception:  # the job is done either way; a lost notification must not fail it
-        log.exception("job %s: its webhook could not be enqueued", job.id)
+    webhooks.notify_job_finished(app, svc.records, job)
 
 
 @app.task(bind=True, name=webhooks.WEBHOOK_TASK, max_retries=None)  # type: ignore[untyped-decorator]
