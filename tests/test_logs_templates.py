@@ -34,6 +34,9 @@ from service.logs.clusters import Cluster, merge_covered
         ('got tag="Disk Sync", owner=Pool{42}, n=7', 'got tag="<*>", owner=<*>, n=<*>'),
         ('got tag="idle", owner=none, n=8', 'got tag="<*>", owner=<*>, n=<*>'),
         ("sent 1190 bytes (1.16 KB), got 0 bytes in <1 sec", "sent <*>, got <*> in <*>"),
+        ("key down true canceled False, owner=null", "key down <*> canceled <*>, owner=<*>"),
+        ("start org.demo.app/.ui.Main from conf/app.yaml", "start <*> from <*>"),
+        ("read/write on I/O and tcp/udp", "read/write on I/O and tcp/udp"),
         ('lease "x y" expires Dec 31 23:59:59 now', 'lease "<*>" expires <*> now'),
     ],
 )

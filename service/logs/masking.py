@@ -1,8 +1,9 @@
 """Tokenising messages and masking the variable parts of tokens.
 
 A token is variable when its core (surrounding brackets/punctuation stripped) contains a digit
-(numbers, IPs with ports, block ids, durations like 12ms, versions, hex with digits, UUIDs) or
-looks like a path, URL, e-mail or long hex word. ``key=value`` keeps the key and masks the value.
+(numbers, IPs with ports, block ids, durations like 12ms, versions, hex with digits, UUIDs), is a
+boolean or null literal, or looks like a path (also a relative one with a dotted part), URL, e-mail
+or long hex word. ``key=value`` keeps the key and masks the value.
 Quoted strings with spaces are one token and are masked whole, except an HTTP request line,
 whose route keeps its constant segments (``"GET /api/users/<*> <*>"``); so is a date and time quoted
 in a message with spaces (``at Fri Jun 17 07:07:00 2005``).
@@ -32,6 +33,10 @@ _SHAPES = re.compile(
 # Tokens that are wholly variable with no surrounding punctuation to keep: the common case.
 _PLAIN_VARIABLE = re.compile(r"([(\[{<\"']*)[\w.:/@+-]*\d[\w.:/@+-]*?([)\]}>,;:.\"'!?]*)").fullmatch
 _KEY = re.compile(r"[A-Za-z_][\w.-]*").fullmatch
+# A relative path or component name with a dotted part: "conf/app.yaml", "com.example/.MainActivity".
+_DOTTED_PATH = re.compile(r"[\w$-][\w.$-]*(?:/[\w.$-]*)+").fullmatch
+# Boolean and null literals are values, like numbers: "down true", "isOn false", "ws=null".
+_LITERALS = frozenset(("true", "false", "True", "False", "TRUE", "FALSE", "null", "NULL"))
 # Route segments holding ids: any digit, or very long (hashes, tokens).
 _ROUTE_VARIABLE = re.compile(r"(?<=/)(?:[^/\s]*\d[^/\s]*|[^/\s]{25,})").sub
 # A double-quoted string, with spaces, is one token; so is key="value with spaces".
@@ -137,7 +142,12 @@ def mask_token(token: str) -> str:
         return token
     core = token[start:end]
     key, eq, value = core.partition("=")
-    if _HAS_DIGIT(core) or _SHAPES(core):
+    if (
+        _HAS_DIGIT(core)
+        or _SHAPES(core)
+        or core in _LITERALS
+        or ("/" in core and "." in core and _DOTTED_PATH(core))
+    ):
         if eq and _KEY(key):
             return token[:start] + key + eq + _quoted_wildcard(value) + token[end:]
         return token[:start] + WILDCARD + token[end:]
