@@ -37,6 +37,7 @@ from service.logs.clusters import Cluster, merge_covered
         ("key down true canceled False, owner=null", "key down <*> canceled <*>, owner=<*>"),
         ("start org.demo.app/.ui.Main from conf/app.yaml", "start <*> from <*>"),
         ("read/write on I/O and tcp/udp", "read/write on I/O and tcp/udp"),
+        ("cache prefetch depth.........3 loading...done", "cache prefetch depth.........<*> loading...done"),
         ('lease "x y" expires Dec 31 23:59:59 now', 'lease "<*>" expires <*> now'),
     ],
 )
