@@ -38,6 +38,10 @@ from service.logs.clusters import Cluster, merge_covered
         ("start org.demo.app/.ui.Main from conf/app.yaml", "start <*> from <*>"),
         ("read/write on I/O and tcp/udp", "read/write on I/O and tcp/udp"),
         ("cache prefetch depth.........3 loading...done", "cache prefetch depth.........<*> loading...done"),
+        (
+            "link up on eth0 via IPv6 (ssh2) slot 12 node n42",
+            "link up on eth0 via IPv6 (ssh2) slot <*> node <*>",
+        ),
         ('lease "x y" expires Dec 31 23:59:59 now', 'lease "<*>" expires <*> now'),
     ],
 )

@@ -35,6 +35,8 @@ _PLAIN_VARIABLE = re.compile(r"([(\[{<\"']*)[\w.:/@+-]*\d[\w.:/@+-]*?([)\]}>,;:.
 _KEY = re.compile(r"[A-Za-z_][\w.-]*").fullmatch
 # A relative path or component name with a dotted part: "conf/app.yaml", "com.example/.MainActivity".
 _DOTTED_PATH = re.compile(r"[\w$-][\w.$-]*(?:/[\w.$-]*)+").fullmatch
+# A word with a one-digit suffix names a thing, not a count: eth0, awdl0, IPv6, ssh2, md5.
+_NAME_DIGIT = re.compile(r"[A-Za-z]{2,}\d").fullmatch
 # A label padded with dot leaders up to its value, as in register and settings dumps.
 _DOT_LEADER = re.compile(r"([A-Za-z][\w/()-]*\.{3,})[^.\s]*\d[^.\s]*").fullmatch
 # Boolean and null literals are values, like numbers: "down true", "isOn false", "ws=null".
@@ -147,6 +149,8 @@ def mask_token(token: str) -> str:
     if leader is not None:  # "depth.........0": a label, dot leaders, then its value
         return token[:start] + leader.group(1) + WILDCARD + token[end:]
     key, eq, value = core.partition("=")
+    if _NAME_DIGIT(core):
+        return token
     if (
         _HAS_DIGIT(core)
         or _SHAPES(core)
@@ -169,7 +173,7 @@ class TokenMasker(dict[str, str]):
         self.limit = limit
 
     def __missing__(self, token: str) -> str:
-        plain = _PLAIN_VARIABLE(token) if "..." not in token else None
+        plain = _PLAIN_VARIABLE(token) if "..." not in token and not _NAME_DIGIT(token) else None
         if plain is not None:  # unique values (ids, IPs): not worth a cache slot
             lead, trail = plain.groups()
             return lead + WILDCARD + trail if lead or trail else WILDCARD
