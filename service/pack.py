@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -25,10 +24,10 @@ from service.models import (
     PackedPrompt,
     PackManifest,
 )
+from service.prompt_text import LINES_PER_UNIT, defuse, numbered_lines
 from service.tokens import MESSAGE_OVERHEAD_TOKENS, ScaledCounter, TokenCounter
 
-_DELIMITER_LOOKALIKE = re.compile(r"<(/?\s*(?:documents?|page|task|question|file|log-view)\b)", re.IGNORECASE)
-_LINES_PER_UNIT = 500
+_LINES_PER_UNIT = LINES_PER_UNIT
 
 
 @dataclass(frozen=True)
@@ -66,18 +65,6 @@ class _RenderedDoc:
         return self.head + "".join(u.text for u in self.units[: self.kept]) + self.tail
 
 
-def defuse(text: str) -> tuple[str, int]:
-    """Neutralise delimiter look-alikes in untrusted text; returns the text and how many were found."""
-    count = 0
-
-    def repl(match: re.Match[str]) -> str:
-        nonlocal count
-        count += 1
-        return "\u2039" + match.group(1)  # a single left angle quote is not our delimiter
-
-    return _DELIMITER_LOOKALIKE.sub(repl, text), count
-
-
 def _render(doc: CorpusDocument, counter: TokenCounter) -> tuple[_RenderedDoc, int]:
     ex = doc.extracted
     body, defused = defuse(ex.text)
@@ -104,7 +91,7 @@ def _render(doc: CorpusDocument, counter: TokenCounter) -> tuple[_RenderedDoc, i
         count = _unit_counter(doc, counter, -(-len(lines) // _LINES_PER_UNIT))
         for start in range(0, len(lines), _LINES_PER_UNIT):
             block = lines[start : start + _LINES_PER_UNIT]
-            text = "".join(f"{start + i + 1}| {line}\n" for i, line in enumerate(block))
+            text = numbered_lines(block, start + 1)
             units.append(_Unit(text, count(start // _LINES_PER_UNIT, text), start + 1, start + len(block)))
     frame = counter.count(head) + counter.count(tail)
     return _RenderedDoc(doc, head, tail, frame, units, len(units)), defused

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from service.config import LimitSettings
+from service.prompt_text import LINES_PER_UNIT, defuse, file_block, might_need_defusing, numbered_lines
 from service.tokens import EstimatingCounter
 
 from .archive import container_of, walk_archive
@@ -34,7 +35,7 @@ from .logsummary import MAX_TEMPLATES, VERSION
 from .text import decode_file
 
 SAMPLE_LINES = 500
-UNIT_LINES = 500  # = service.pack._LINES_PER_UNIT = service.logview.BLOCK_LINES
+UNIT_LINES = LINES_PER_UNIT
 TEXT, LINES, UNITS, SUMMARY = "text.txt", "text.lines", "units.json", "logsummary.json"
 Count = Callable[[str], int]
 
@@ -201,14 +202,11 @@ def _plus_one(n: int) -> int:
 
 
 def _unit_tokens(block: list[str], first: int, wrap: str | None, counter: EstimatingCounter) -> int:
-    """Tokens of the unit exactly as `service.pack` renders it (numbered lines, in <file> for archives)."""
-    from service.pack import defuse  # the packer's own defusing, so counts match what it renders
-
-    head, tail = (f'<file path="{wrap}">\n', "</file>\n") if wrap is not None else ("", "")
+    """Tokens of the unit exactly as the packer renders it (`service.prompt_text`)."""
     joined = "\n".join(block)
-    if "<" in joined:  # defusing may change the text: render it as the packer does
-        body = defuse(joined)[0].split("\n")
-        return counter.count(head + "".join(f"{first + i}| {line}\n" for i, line in enumerate(body)) + tail)
+    if might_need_defusing(joined):
+        return counter.count(file_block(wrap, numbered_lines(defuse(joined)[0].split("\n"), first)))
+    head, tail = file_block(wrap, "\0").split("\0")
     return counter.count_numbered(block, first, head, tail)
 
 
