@@ -81,6 +81,11 @@ class WorkerSettings(BaseModel):
         30.0, description="On shutdown, running jobs get this long before their messages are requeued."
     )
     max_tasks_per_child: int = 100
+    stale_job_s: int = Field(
+        900,
+        description="A job queued, or running without a live lease, this long is republished by beat's sweep "
+        "(its queue message was lost).",
+    )
 
 
 AuthMode = Literal["auto", "keys", "off"]

@@ -4,18 +4,21 @@ Run with `longdoc beat`. Every schedule has a redbeat entry whose task name is `
 of sending it to a worker, `LongdocScheduler.apply_async` handles it here: `runner.fire` decides
 whether a tick is due, claims it with a Redis SET NX on (schedule, tick) — so even two schedulers
 that both hold no lock cannot run a tick twice — and submits the job through `service.jobs.submit`.
-The static `SWEEP_TASK` entry closes runs whose jobs ended.
+The static `SWEEP_TASK` entry closes runs whose jobs ended and, every RECOVERY_EVERY_S, republishes
+jobs whose queue message was lost (`service.recovery`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from functools import cached_property
 from typing import Any
 
 from celery import Celery
 from redbeat import RedBeatScheduler
 
+from service import recovery
 from service.config import Settings
 from service.pipeline import Services, build_services
 from service.queue import JobQueue, make_celery
@@ -23,6 +26,7 @@ from service.scheduling import runner
 from service.scheduling.beat_entries import CHECK_TASK, SWEEP_TASK, redbeat_config
 
 log = logging.getLogger("longdoc.beat")
+RECOVERY_EVERY_S = 60.0
 
 
 def create_beat_app(settings: Settings) -> Celery:
@@ -35,6 +39,8 @@ def create_beat_app(settings: Settings) -> Celery:
 
 class LongdocScheduler(RedBeatScheduler):  # type: ignore[misc]
     """redbeat's scheduler; our two entry kinds are handled in-process, anything else is sent."""
+
+    _next_recovery = 0.0
 
     @cached_property
     def services(self) -> Services:
@@ -58,6 +64,9 @@ class LongdocScheduler(RedBeatScheduler):  # type: ignore[misc]
                     )
             else:
                 runner.sweep(self.services, self.queue)
+                if time.monotonic() >= self._next_recovery:
+                    self._next_recovery = time.monotonic() + RECOVERY_EVERY_S
+                    recovery.requeue_stale(self.services, self.queue)
         except Exception:  # one bad schedule must not stop beat
             log.exception("beat: %s failed", entry.name)
         return None
