@@ -18,6 +18,7 @@ from service.extract import sniff
 from service.models import ContentRecord, DocumentRecord, ErrorInfo
 from service.pipeline import Services
 from service.queue import JobQueue
+from service.stored_text import open_text
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -121,7 +122,8 @@ def read_text(
     if content is None or content.status != "ready":
         status = content.status if content else "failed"
         raise BadRequest(f"document {doc.id} is {status}, not ready", code="document_not_ready")
-    ex = services.blobs.load_text(doc.sha256)
+    ex = open_text(services.blobs, doc.sha256, content.chars)
+    total = ex.total_chars()
     start, end = offset, offset + limit
     if page is not None:
         if not ex.page_starts or not 1 <= page <= ex.page_count:
@@ -134,17 +136,17 @@ def read_text(
                 f"lines {line_start}-{last} do not exist (lines: {ex.line_count})", code="bad_lines"
             )
         start, end = ex.line_span(line_start, last)
-    start, end = min(max(start, 0), len(ex.text)), min(end, len(ex.text))
+    start, end = min(max(start, 0), total), min(end, total)
     return {
         "document_id": doc.id,
         "offset": start,
         "limit": end - start,
-        "total_chars": len(ex.text),
-        "next_offset": end if end < len(ex.text) else None,
+        "total_chars": total,
+        "next_offset": end if end < total else None,
         "page": page,
         "line_start": line_start,
         "line_end": line_end if line_start is not None else None,
-        "text": ex.text[start:end],
+        "text": ex.slice(start, end),
     }
 
 
