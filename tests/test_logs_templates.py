@@ -33,7 +33,7 @@ from service.logs.clusters import Cluster, merge_covered
         ("idle since Tue Mar  3 09:15:02 2026 for host b", "idle since <*> for host b"),
         ('got tag="Disk Sync", owner=Pool{42}, n=7', 'got tag="<*>", owner=<*>, n=<*>'),
         ('got tag="idle", owner=none, n=8', 'got tag="<*>", owner=<*>, n=<*>'),
-        ("sent 1190 bytes (1.16 KB), got 0 bytes in <1 sec", "sent <*>, got <*> in <*>"),
+        ("sent 1190 bytes (1.16 KB), got 0 bytes in <1 sec", "sent <*> bytes, got <*> bytes in <*> sec"),
         ("key down true canceled False, owner=null", "key down <*> canceled <*>, owner=<*>"),
         ("start org.demo.app/.ui.Main from conf/app.yaml", "start <*> from <*>"),
         ("read/write on I/O and tcp/udp", "read/write on I/O and tcp/udp"),
@@ -200,8 +200,9 @@ def test_cluster_matched_by_a_more_general_one_joins_it() -> None:
 
 
 def test_unit_after_a_number_is_part_of_the_value() -> None:
-    # "5.5 KB" and "18846 bytes (18.4 KB)" are one value each (masking); a unit left as a token of
-    # its own ("3 min" / "3 h") merges as a slot after a number (clusters).
+    # "5.5 KB" and "18846 bytes (18.4 KB)" mask to "<*> KB" and "<*> bytes" (the restatement goes);
+    # amounts whose unit varies merge, and so does a unit token of its own ("3 min" / "3 h") right
+    # after a number (clusters).
     lines = [
         f"2026-03-04 10:00:{i:02d},000 INFO a.Cache: block b{i} kept (size {i}.5 {['B', 'KB', 'MB'][i % 3]},"
         f" free {i}00 bytes{' (1.5 KB)' if i % 2 else ''}) after {i} {['min', 'h'][i // 6]}, took <1 sec"
@@ -212,7 +213,7 @@ def test_unit_after_a_number_is_part_of_the_value() -> None:
     ]
     miner, ids = mine(lines)
     assert sorted(t.pattern for t in miner.templates()) == [
-        "block <*> kept (size <*>, free <*>) after <*> <*>, took <*>",
+        "block <*> kept (size <*>, free <*> bytes) after <*> <*>, took <*> sec",
         "sold <*> apples",
         "sold <*> pears",
     ]

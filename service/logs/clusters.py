@@ -124,14 +124,19 @@ _UNITS = frozenset(
 _UNIT_TRAIL = ",;:.)]}>"
 
 
-def _unit_targets(values: set[str]) -> dict[str, str]:
-    """{unit token: '<*>' plus its trailing punctuation} when every value is a unit, else empty."""
+def _unit_targets(values: set[str], after_number: bool) -> dict[str, str]:
+    """{value: '<*>' plus its trailing punctuation} when every value is an amount masked with its
+    unit ('<*> KB,') or, right after a masked number, a unit token ('KB,'); else empty."""
     out = {}
     for v in values:
-        unit = v.rstrip(_UNIT_TRAIL)
+        amount = v.startswith(WILDCARD + " ")
+        if not (amount or after_number):
+            return {}
+        body = v[len(WILDCARD) + 1 :] if amount else v
+        unit = body.rstrip(_UNIT_TRAIL)
         if unit not in _UNITS:
             return {}
-        out[v] = WILDCARD + v[len(unit) :]
+        out[v] = WILDCARD + body[len(unit) :]
     return out
 
 
@@ -141,10 +146,9 @@ def _targets(
     """Map the values at one position to the value they merge into (empty: no merge)."""
     if WILDCARD in values:
         return dict.fromkeys(values, WILDCARD)
-    if after_number:
-        units = _unit_targets(values)
-        if units:
-            return units
+    units = _unit_targets(values, after_number)
+    if units:
+        return units
     patterns = [v for v in values if WILDCARD in v and " " not in v]
     if patterns:
         # '"-"' fits the masked '"<*>"': the same slot, sometimes empty or unmasked.

@@ -56,8 +56,9 @@ _SPACED_TIME = (
 _MONTH_TOKENS = frozenset(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 )
-# An amount with its unit, written with a space, is one value: "5.2 KB", "<1 sec", and with a
-# restatement in other units, "18846 bytes (18.4 KB)", which only appears above some size.
+# An amount with its unit, written with a space, is one token: "5.2 KB", "<1 sec", and with a
+# restatement in other units, "18846 bytes (18.4 KB)", which only appears above some size. It masks
+# to "<*> KB": the unit stays (and may itself vary, see `clusters`), the restatement goes.
 _UNITS = (
     "B",
     "kB",
@@ -81,11 +82,11 @@ _UNITS = (
 )
 _NUMBER = r"(?:[<>~]=?)?\d[\d.,]*"
 _UNIT = "(?:" + "|".join(_UNITS) + ")"
-_AMOUNT = rf"(?<!\S)(?P<lead>[(\[]?){_NUMBER} {_UNIT}(?: \({_NUMBER} {_UNIT}\))?(?P<trail>[)\],;:.!?]*)(?!\S)"
+_AMOUNT = rf"(?<!\S)(?P<lead>[(\[]?){_NUMBER} (?P<unit>{_UNIT})(?: \({_NUMBER} {_UNIT}\))?(?P<trail>[)\],;:.!?]*)(?!\S)"
 _AMOUNT_TOKEN = re.compile(_AMOUNT).fullmatch
 _UNIT_TOKENS = frozenset(unit + end for unit in _UNITS for end in ("", ",", ")", "),", ";", ".", ":", ")."))
 _SPACED_SPLIT = re.compile(
-    "|".join((_SPACED_TIME, _AMOUNT.replace("?P<lead>", "?:").replace("?P<trail>", "?:"), _QUOTED, r"\S+"))
+    "|".join((_SPACED_TIME, re.sub(r"\?P<\w+>", "?:", _AMOUNT), _QUOTED, r"\S+"))
 ).findall
 _HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT"})
 
@@ -138,8 +139,8 @@ def mask_token(token: str) -> str:
     if " " in token:
         if '"' in token:
             return _mask_quoted(token)
-        amount = _AMOUNT_TOKEN(token)
-        return amount["lead"] + WILDCARD + amount["trail"] if amount else WILDCARD
+        amount = _AMOUNT_TOKEN(token)  # the unit stays, a restatement in other units goes
+        return f"{amount['lead']}{WILDCARD} {amount['unit']}{amount['trail']}" if amount else WILDCARD
     start = len(token) - len(token.lstrip(_LEAD))
     end = _core_end(token, start)
     if start >= end:
