@@ -93,14 +93,31 @@ def label_by_templates(lines: Sequence[str], templates_csv: Path) -> list[str]:
     """Label each raw line with the EventId of the best template matching the end of the line."""
     with templates_csv.open(encoding="utf-8", newline="") as fh:
         rows = [(r["EventId"], r["EventTemplate"]) for r in csv.DictReader(fh)]
-    compiled = [(eid, _template_regex(t), len(t.replace("<*>", ""))) for eid, t in rows]
-    compiled.sort(key=lambda e: -e[2])
+    compiled = [(eid, _template_regex(t), _literals(t), len(t.replace("<*>", ""))) for eid, t in rows]
+    compiled.sort(key=lambda e: -e[3])
     labels = []
     for line in lines:
-        text = line.rstrip()
-        best = next((eid for eid, rx, _ in compiled if rx.search(text)), None)
+        text = " ".join(line.split())
+        best = next(
+            (eid for eid, rx, words, _ in compiled if _in_order(words, text) and rx.search(text)), None
+        )
         labels.append(best or "unmatched")
     return labels
+
+
+def _literals(template: str) -> list[str]:
+    return [p for p in re.split(r"\s*<\*>\s*", " ".join(template.replace("<NUM>", "<*>").split())) if p]
+
+
+def _in_order(words: list[str], text: str) -> bool:
+    """Cheap test before the regex (whose nested wildcards backtrack badly on near misses)."""
+    at = 0
+    for w in words:
+        at = text.find(w, at)
+        if at < 0:
+            return False
+        at += len(w)
+    return True
 
 
 def load_system(directory: Path, name: str) -> tuple[list[str], list[str], str] | None:
