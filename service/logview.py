@@ -469,11 +469,11 @@ def _block(first: int, last: int, start: int, keep: bytearray | None, line_text:
     return "".join(out)
 
 
-def view_for(doc: CorpusDocument, budget: int, count: Count, lines: list[str]) -> View | None:
+def view_for(doc: CorpusDocument, budget: int, count: Count, line_text: Callable[[int], str]) -> View | None:
     """The compressed view of a log document within `budget` tokens (its line table is cached on `doc`)."""
     if doc.table is None:
         doc.table = _table(doc)
-    return compressed_view(doc.table, lambda n: lines[n - 1], budget, count, doc.keep)
+    return compressed_view(doc.table, line_text, budget, count, doc.keep)
 
 
 def _table(doc: CorpusDocument) -> LogTable:

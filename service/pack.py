@@ -9,6 +9,7 @@ them. Document text is untrusted: look-alikes of our delimiters inside it are de
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -19,12 +20,13 @@ from service.logview import View, line_blocks, view_for
 from service.models import (
     CorpusDocument,
     DocumentBudget,
+    ExtractedText,
     JobType,
     OverflowPolicy,
     PackedPrompt,
     PackManifest,
 )
-from service.prompt_text import LINES_PER_UNIT, defuse, numbered_lines
+from service.prompt_text import LINES_PER_UNIT, defuse, might_need_defusing, numbered_lines
 from service.tokens import MESSAGE_OVERHEAD_TOKENS, ScaledCounter, TokenCounter
 
 _LINES_PER_UNIT = LINES_PER_UNIT
@@ -50,12 +52,16 @@ class _Unit:
 @dataclass
 class _RenderedDoc:
     doc: CorpusDocument
+    body: str  # the defused text (defusing keeps offsets: it swaps one character for one)
     head: str
     tail: str
     frame_tokens: int
     units: list[_Unit]
     kept: int  # number of units kept
     view: View | None = None  # set when the units were replaced by the log's compressed view
+    # Logs sized from the unit counts stored at extraction: their units have no text until `_finish`, so
+    # a log that is replaced by its view is never rendered whole.
+    sized_only: bool = False
 
     @property
     def tokens(self) -> int:
@@ -67,10 +73,22 @@ class _RenderedDoc:
 
 def _render(doc: CorpusDocument, counter: TokenCounter) -> tuple[_RenderedDoc, int]:
     ex = doc.extracted
-    body, defused = defuse(ex.text)
+    body, defused = defuse(ex.text) if might_need_defusing(ex.text) else (ex.text, 0)
     anchor = f'pages="{ex.page_count}"' if ex.page_starts else f'lines="{ex.line_count}"'
     head = f'<document id="{doc.id}" name="{html.escape(doc.name, quote=True)}" kind="{doc.kind}" {anchor}>\n'
     tail = "</document>\n"
+    frame = counter.count(head) + counter.count(tail)
+    stored = _stored_counts(doc, counter, _unit_count(ex)) if not ex.page_starts else None
+    if stored is not None:
+        sized = [_Unit("", tokens, 0, 0) for tokens in stored]
+        return _RenderedDoc(doc, body, head, tail, frame, sized, len(sized), sized_only=True), defused
+    units = _units(doc, body, counter)
+    return _RenderedDoc(doc, body, head, tail, frame, units, len(units)), defused
+
+
+def _units(doc: CorpusDocument, body: str, counter: TokenCounter) -> list[_Unit]:
+    """The document as pages or numbered blocks of lines, each with its tokens."""
+    ex = doc.extracted
     units: list[_Unit] = []
     if ex.page_starts:
         bounds = [*ex.page_starts, len(ex.text)]
@@ -82,37 +100,63 @@ def _render(doc: CorpusDocument, counter: TokenCounter) -> tuple[_RenderedDoc, i
     elif ex.meta.get("files") or doc.keep is not None:  # archives and filtered logs: see logview
         lines = body.split("\n")
         blocks = line_blocks(ex.meta.get("files"), ex.line_count, doc.keep, lambda n: lines[n - 1])
-        count = _unit_counter(doc, counter, len(blocks))
-        units += [_Unit(text, count(k, text), first, last) for k, (text, first, last) in enumerate(blocks)]
+        stored = _stored_counts(doc, counter, len(blocks))
+        units += [
+            _Unit(text, stored[k] if stored else counter.count(text), first, last)
+            for k, (text, first, last) in enumerate(blocks)
+        ]
     else:
         lines = body.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        count = _unit_counter(doc, counter, -(-len(lines) // _LINES_PER_UNIT))
+        stored = _stored_counts(doc, counter, -(-len(lines) // _LINES_PER_UNIT))
         for start in range(0, len(lines), _LINES_PER_UNIT):
             block = lines[start : start + _LINES_PER_UNIT]
             text = numbered_lines(block, start + 1)
-            units.append(_Unit(text, count(start // _LINES_PER_UNIT, text), start + 1, start + len(block)))
-    frame = counter.count(head) + counter.count(tail)
-    return _RenderedDoc(doc, head, tail, frame, units, len(units)), defused
+            tokens = stored[start // _LINES_PER_UNIT] if stored else counter.count(text)
+            units.append(_Unit(text, tokens, start + 1, start + len(block)))
+    return units
 
 
-def _unit_counter(doc: CorpusDocument, counter: TokenCounter, n_units: int) -> Callable[[int, str], int]:
-    """Counts of units; the counts stored at extraction (logs) when they were made the same way."""
+def _stored_counts(doc: CorpusDocument, counter: TokenCounter, n_units: int) -> list[int] | None:
+    """The unit counts stored at extraction (unfiltered logs) in `counter`'s terms, when they were made
+    the same way and for `n_units` units; else None."""
     stored = doc.extracted.unit_tokens
     scale = _scale_to(counter, stored.get("method")) if stored is not None else None
     if (
-        stored is not None
-        and scale is not None
-        and doc.keep is None
-        and stored.get("lines_per_unit") == _LINES_PER_UNIT
-        and len(stored["units"]) == n_units
+        stored is None
+        or scale is None
+        or doc.keep is not None
+        or stored.get("lines_per_unit") != _LINES_PER_UNIT
+        or len(stored["units"]) != n_units
     ):
-        units: list[int] = stored["units"]
-        if scale == 1.0:
-            return lambda k, _text: units[k]
-        return lambda k, _text: math.ceil(units[k] * scale)
-    return lambda _k, text: counter.count(text)
+        return None
+    units: list[int] = stored["units"]
+    return units if scale == 1.0 else [math.ceil(tokens * scale) for tokens in units]
+
+
+def _unit_count(ex: ExtractedText) -> int:
+    """How many units `_units` makes of an unfiltered log: 500-line blocks, per member in an archive."""
+    starts = [int(f["line_start"]) for f in ex.meta.get("files") or [{"line_start": 1}]]
+    bounds = [*starts, ex.line_count + 1]
+    return sum(-(-(end - start) // _LINES_PER_UNIT) for start, end in itertools.pairwise(bounds))
+
+
+def _finish(r: _RenderedDoc, counter: TokenCounter) -> None:
+    """Render the units of a log sized from its stored counts, unless its view replaced them."""
+    if r.sized_only and r.view is None:
+        r.units = _units(r.doc, r.body, counter)  # the same counts: `_render` checked they apply
+    r.sized_only = False
+
+
+def _line_reader(r: _RenderedDoc) -> Callable[[int], str]:
+    """Line n (1-based) of the defused text, read by its offset: the whole text is never split."""
+    body, starts = r.body, r.doc.extracted.line_starts
+
+    def line_text(n: int) -> str:
+        return body[starts[n - 1] : starts[n] - 1 if n < len(starts) else len(body)]
+
+    return line_text
 
 
 def _scale_to(counter: TokenCounter, method: object) -> float | None:
@@ -162,8 +206,7 @@ def _compress(docs: list[_RenderedDoc], over: int, counter: TokenCounter) -> int
     for r in sorted((d for d in docs if d.doc.kind == "log" and d.view is None), key=lambda d: -d.tokens):
         if over <= 0:
             break
-        lines = defuse(r.doc.extracted.text)[0].split("\n")
-        view = view_for(r.doc, max(r.tokens - over, 0) - r.frame_tokens, counter.count, lines)
+        view = view_for(r.doc, max(r.tokens - over, 0) - r.frame_tokens, counter.count, _line_reader(r))
         if view is None:
             continue
         before = r.tokens
@@ -213,6 +256,8 @@ def pack(
         doc_tokens, total, margin = totals()
         if left > 0 or total + margin > available:
             raise overflow_error(budget, total, margin, instruction_tokens, doc_tokens)
+    for r in rendered:
+        _finish(r, counter)
 
     manifest = PackManifest(
         model=budget.model,

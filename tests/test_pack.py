@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+import service.pack
 from service.errors import ContextOverflow
+from service.logtable import build_table
+from service.logview import line_blocks
+from service.models import CorpusDocument, ExtractedText, OverflowPolicy
 from service.pack import Budget, pack, precheck
 from service.tokens import EstimatingCounter
 from tests.corpus import lines, paged
@@ -83,3 +87,65 @@ def test_stored_unit_counts_are_reused_through_a_calibrated_counter() -> None:
     recounted = pack([doc], "summarize", [], Budget("m", 1_000_000, 100), other)
     # counts stored by another method are ignored: the units are recounted (about 4.9 tokens per line here)
     assert recounted.manifest.documents[0].tokens > 5000
+
+
+def _log_text(n: int) -> str:
+    rows = []
+    for i in range(n):
+        ts = f"2026-01-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z"
+        if 2000 <= i < 2100 and i % 3:
+            rows.append(f"{ts} ERROR db timeout after {i % 97} ms on shard {i % 7}")
+        else:
+            rows.append(f"{ts} INFO request {i} served in {i % 89} ms by worker {i % 5}")
+    return "".join(r + "\n" for r in rows)
+
+
+def _archive_of(text: str) -> CorpusDocument:
+    cut = text.index("\n", len(text) // 3) + 1
+    first = text[:cut].count("\n")
+    files = [
+        {"path": "api/app.log", "char_start": 0, "line_start": 1, "lines": first},
+        {"path": "db/db.log", "char_start": cut, "line_start": first + 1, "lines": text[cut:].count("\n")},
+    ]
+    return CorpusDocument("arc", "logs.tar.gz", "log", ExtractedText(text, "log", meta={"files": files}))
+
+
+def _as_stored(doc: CorpusDocument) -> CorpusDocument:
+    """`doc` as log ingest stores it: its units' token counts beside the text, the line table ready."""
+    ex = doc.extracted
+    rows = ex.text.split("\n")
+    blocks = line_blocks(ex.meta.get("files"), ex.line_count, None, lambda n: rows[n - 1])
+    stored = ExtractedText(ex.text, "log", meta=ex.meta)
+    stored.unit_tokens = {
+        "method": COUNTER.method,
+        "lines_per_unit": 500,
+        "units": [COUNTER.count(text) for text, _, _ in blocks],
+    }
+    return CorpusDocument(doc.id, doc.name, doc.kind, stored, table=build_table(ex))
+
+
+@pytest.mark.parametrize("archive", [False, True])
+@pytest.mark.parametrize(
+    ("policy", "window"), [("error", 1_000_000), ("truncate", 30_000), ("compress", 30_000)]
+)
+def test_logs_sized_by_stored_counts_pack_the_same_and_a_compressed_one_is_never_rendered_whole(
+    archive: bool, policy: OverflowPolicy, window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = _log_text(6000)
+    plain = _archive_of(text) if archive else lines("big", text.splitlines())
+    budget = Budget("m", window, 1000)
+    expected = pack([plain], "qa", ["what failed?"], budget, COUNTER, policy)
+    rendered: list[str] = []
+
+    def counting(name: str) -> None:
+        render = getattr(service.pack, name)
+        monkeypatch.setattr(service.pack, name, lambda *args: rendered.append(name) or render(*args))
+
+    counting("numbered_lines")  # renders a plain log's blocks
+    counting("line_blocks")  # renders an archive's blocks
+    prompt = pack([_as_stored(plain)], "qa", ["what failed?"], budget, COUNTER, policy)
+    assert prompt.user == expected.user and prompt.manifest == expected.manifest
+    assert prompt.documents[0].view_lines == expected.documents[0].view_lines
+    assert (expected.manifest.documents[0].view is not None) == (policy == "compress")
+    assert (expected.manifest.documents[0].truncated is not None) == (policy == "truncate")
+    assert bool(rendered) == (policy != "compress")  # a log replaced by its view is never rendered whole
