@@ -236,7 +236,9 @@ class DocumentBudget(BaseModel):
     view: dict[str, Any] | None = Field(
         None,
         description="Set when a log was packed as its compressed view (overflow=compress): verbatim_lines, "
-        "template_only_lines, dropped_lines, templates.",
+        "template_only_lines, dropped_lines, templates, error_lines, error_lines_verbatim, bursts, "
+        "burst_error_lines, burst_error_lines_verbatim, and tiers (verbatim lines per tier: template_ends, "
+        "bursts, rare, burst_context, errors, error_context, warnings).",
     )
     filtered: dict[str, Any] | None = Field(None, description="Lines kept by options.time_range/levels.")
 
