@@ -43,6 +43,10 @@ from service.logs.clusters import Cluster, merge_covered
             "link up on eth0 via IPv6 (ssh2) slot <*> node <*>",
         ),
         ('lease "x y" expires Dec 31 23:59:59 now', 'lease "<*>" expires <*> now'),
+        (
+            "PollerOpen(0) then quiet(true) then init() then f(x)",
+            "PollerOpen(<*>) then quiet(<*>) then init() then f(x)",
+        ),
     ],
 )
 def test_masking_each_variable_kind(text: str, masked: str) -> None:

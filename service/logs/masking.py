@@ -39,6 +39,8 @@ _DOTTED_PATH = re.compile(r"[\w$-][\w.$-]*(?:/[\w.$-]*)+").fullmatch
 _NAME_DIGIT = re.compile(r"[A-Za-z]{2,}\d").fullmatch
 # A label padded with dot leaders up to its value, as in register and settings dumps.
 _DOT_LEADER = re.compile(r"([A-Za-z][\w/()-]*\.{3,})[^.\s]*\d[^.\s]*").fullmatch
+# A call-like token, name(arguments): the name is constant, the arguments are the variable part.
+_CALL = re.compile(r"([A-Za-z_][\w.$:]*)\(([^()\s]+)\)").fullmatch
 # Boolean and null literals are values, like numbers: "down true", "isOn false", "ws=null".
 _LITERALS = frozenset(("true", "false", "True", "False", "TRUE", "FALSE", "null", "NULL"))
 # Route segments holding ids: any digit, or very long (hashes, tokens).
@@ -85,6 +87,7 @@ _UNIT = "(?:" + "|".join(_UNITS) + ")"
 _AMOUNT = rf"(?<!\S)(?P<lead>[(\[]?){_NUMBER} (?P<unit>{_UNIT})(?: \({_NUMBER} {_UNIT}\))?(?P<trail>[)\],;:.!?]*)(?!\S)"
 _AMOUNT_TOKEN = re.compile(_AMOUNT).fullmatch
 _UNIT_TOKENS = frozenset(unit + end for unit in _UNITS for end in ("", ",", ")", "),", ";", ".", ":", ")."))
+_SPACED_WORDS = _MONTH_TOKENS | _UNIT_TOKENS
 _SPACED_SPLIT = re.compile(
     "|".join((_SPACED_TIME, re.sub(r"\?P<\w+>", "?:", _AMOUNT), _QUOTED, r"\S+"))
 ).findall
@@ -96,7 +99,7 @@ def tokenize(message: str) -> list[str]:
     with spaces (``Fri Jun 17 07:07:00 2005``) and an amount with its unit (``18846 bytes (18.4 KB)``)."""
     tokens: list[str] = _QUOTED_SPLIT(message) if '"' in message else message.split()
     # Month names and unit words are rare enough that the costlier split runs only then.
-    if not (_MONTH_TOKENS.isdisjoint(tokens) and _UNIT_TOKENS.isdisjoint(tokens)):
+    if not _SPACED_WORDS.isdisjoint(tokens):
         tokens = _SPACED_SPLIT(message)
     return tokens
 
@@ -146,11 +149,19 @@ def mask_token(token: str) -> str:
     if start >= end:
         return token
     core = token[start:end]
-    leader = _DOT_LEADER(core)
-    if leader is not None:  # "depth.........0": a label, dot leaders, then its value
-        return token[:start] + leader.group(1) + WILDCARD + token[end:]
     key, eq, value = core.partition("=")
-    if _NAME_DIGIT(core):
+    if eq and _KEY(key):  # key=value: the key stays, a value is variable
+        return token[:start] + key + eq + _quoted_wildcard(value) + token[end:] if value else token
+    # The rarer shapes are tested behind cheap substring checks: unique tokens come here often.
+    if "..." in core:
+        leader = _DOT_LEADER(core)
+        if leader is not None:  # "depth.........0": a label, dot leaders, then its value
+            return token[:start] + leader.group(1) + WILDCARD + token[end:]
+    if core[-1] == ")":
+        call = _CALL(core)
+        if call is not None and _variable_args(call.group(2)):  # "PollerOpen(0)": the name stays
+            return token[:start] + call.group(1) + "(" + WILDCARD + ")" + token[end:]
+    if _named_by_digit(core):
         return token
     if (
         _HAS_DIGIT(core)
@@ -158,12 +169,16 @@ def mask_token(token: str) -> str:
         or core in _LITERALS
         or ("/" in core and "." in core and _DOTTED_PATH(core))
     ):
-        if eq and _KEY(key):
-            return token[:start] + key + eq + _quoted_wildcard(value) + token[end:]
         return token[:start] + WILDCARD + token[end:]
-    if eq and value and _KEY(key):
-        return token[:start] + key + eq + _quoted_wildcard(value) + token[end:]
     return token
+
+
+def _named_by_digit(core: str) -> bool:
+    return core[-1:].isdigit() and core[-2:-1].isalpha() and _NAME_DIGIT(core) is not None
+
+
+def _variable_args(args: str) -> bool:
+    return bool(_HAS_DIGIT(args)) or args in _LITERALS
 
 
 class TokenMasker(dict[str, str]):
@@ -174,7 +189,7 @@ class TokenMasker(dict[str, str]):
         self.limit = limit
 
     def __missing__(self, token: str) -> str:
-        plain = _PLAIN_VARIABLE(token) if "..." not in token and not _NAME_DIGIT(token) else None
+        plain = _PLAIN_VARIABLE(token) if "..." not in token and not _named_by_digit(token) else None
         if plain is not None:  # unique values (ids, IPs): not worth a cache slot
             lead, trail = plain.groups()
             return lead + WILDCARD + trail if lead or trail else WILDCARD
