@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.logdata import FORMAT_NAMES, generate, grouping_accuracy, multi_service_stream
-from service.logs import TemplateMiner, mask_text, mine_file
+from service.logs import TemplateMiner, learn_header, mask_text, mine_file
 from service.logs.clusters import Cluster, merge_covered
 
 
@@ -221,3 +221,18 @@ def test_unit_after_a_number_is_part_of_the_value() -> None:
         "sold <*> apples",
         "sold <*> pears",
     ]
+
+
+def test_program_dash_header_is_cut_whatever_flags_the_program_carries() -> None:
+    # "[time] prog - message", sometimes "prog *64 - message": the lone '-' ends the header, so the
+    # optional flag does not change the message's length.
+    progs = ["fetch.exe", "sync.exe *64", "mail.exe", "fetch.exe *64"]
+    lines = [
+        f"[03.04 10:00:{i:02d}] {progs[i % 4]} - h{i}.example.org:443 {'open via gw' if i % 2 else 'closed after'} {i} s"
+        for i in range(16)
+    ]
+    header = learn_header(lines)
+    assert header.mode == "DASH"
+    assert header.cut(lines[1])[2] == "h1.example.org:443 open via gw 1 s"
+    miner, ids = mine(lines)
+    assert sorted(t.pattern for t in miner.templates()) == ["<*> closed after <*> s", "<*> open via gw <*> s"]

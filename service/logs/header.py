@@ -8,6 +8,8 @@ from a sample instead of configured:
   ``dfs.DataNode$PacketResponder:``, ``WindowManager:``), the header ends there: mode COLON;
 * otherwise, if most lines name a level at the same position, the header ends after the level
   plus the structural tokens right after it (``[thread]``, ``-``, a dotted logger name): LEVEL;
+* otherwise, if most lines have a lone '-' after one or two header tokens (``prog - message``,
+  ``prog *64 - message``), the header ends there: DASH;
 * otherwise only the timestamp is stripped: NONE.
 
 Bracketed groups (``[IPC Server handler 5 on 8020]``) count as one header token.
@@ -77,6 +79,14 @@ _TOKEN = r"(?:\[[^\]]*\]\S*|\S+)"
 _ABSORB = r"(?:\[[^\]]*\]\S*|[-|:,]{1,2}|[A-Za-z_][\w$-]*(?:\.[\w$-]+)+:?)(?=\s|$)"
 
 
+# DASH mode: one or two header tokens (program, flags), then a lone '-'.
+_DASH = re.compile(r"\s*(?:\S+\s+){1,2}?-(?:\s+|$)")
+
+
+def _has_dash(parts: list[str]) -> bool:
+    return "-" in parts[1:3]
+
+
 def _colon_regex(position: int) -> re.Pattern[str]:
     # Tokens not ending with ':' (lazily, so the first colon token wins), then the colon token.
     token = r"(?:\[[^\]]*\]\S*|\S*[^:\s])"
@@ -102,13 +112,14 @@ class HeaderModel:
     """The learned header shape of one file; `split` applies it to a line."""
 
     detector: TimestampDetector
-    mode: str = "NONE"  # COLON, LEVEL or NONE
+    mode: str = "NONE"  # COLON, LEVEL, DASH or NONE
     position: int = 0
     stats: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._colon = _colon_regex(self.position) if self.mode == "COLON" else None
         self._level = _level_regex(self.position) if self.mode == "LEVEL" else None
+        self._dash = _DASH if self.mode == "DASH" else None
 
     def split(self, line: str) -> SplitLine:
         """Cut `line` into timestamp, level and message. Lines without a timestamp are all message."""
@@ -142,6 +153,10 @@ class HeaderModel:
                 level = LEVEL_TOKENS.get(head.group("level"))
                 if level is not None:
                     return level, rest[head.end() :].strip()
+        if self._dash is not None:
+            head = self._dash.match(rest)
+            if head is not None:
+                return _any_level(rest[: head.end()]), rest[head.end() :].strip()
         return _any_level(rest), rest.strip()
 
 
@@ -156,6 +171,7 @@ def learn_header(sample: Iterable[str], reference_year: int | None = None, size:
     detector.fit(lines)
     colons: Counter[int | None] = Counter()
     levels: Counter[int | None] = Counter()
+    dashes = 0
     stamped = 0
     for line in lines:
         m = detector.match(line)
@@ -166,10 +182,13 @@ def learn_header(sample: Iterable[str], reference_year: int | None = None, size:
         colons[_first_colon(parts, HEADER_TOKENS)] += 1
         found = _first_level(parts, HEADER_TOKENS)
         levels[found[0] if found else None] += 1
+        dashes += _has_dash(parts)
     stats = {"sampled": len(lines), "stamped": stamped}
     for mode, counter in (("COLON", colons), ("LEVEL", levels)):
         known = [(p, n) for p, n in counter.items() if p is not None]
         pos, hits = max(known, key=lambda pn: pn[1], default=(None, 0))
         if pos is not None and stamped and hits >= _MAJORITY * stamped:
             return HeaderModel(detector, mode, pos, stats)
+    if stamped and dashes >= _MAJORITY * stamped:
+        return HeaderModel(detector, "DASH", 0, stats)
     return HeaderModel(detector, stats=stats)
