@@ -35,6 +35,7 @@ from service.logs.clusters import Cluster, merge_covered
         ('got tag="idle", owner=none, n=8', 'got tag="<*>", owner=<*>, n=<*>'),
         ("sent 1190 bytes (1.16 KB), got 0 bytes in <1 sec", "sent <*> bytes, got <*> bytes in <*> sec"),
         ("key down true canceled False, owner=null", "key down <*> canceled <*>, owner=<*>"),
+        ("clip isOverlap:false, retry:true at a:b", "clip isOverlap:<*>, retry:<*> at a:b"),
         ("start org.demo.app/.ui.Main from conf/app.yaml", "start <*> from <*>"),
         ("read/write on I/O and tcp/udp", "read/write on I/O and tcp/udp"),
         ("cache prefetch depth.........3 loading...done", "cache prefetch depth.........<*> loading...done"),

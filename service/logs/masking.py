@@ -161,6 +161,10 @@ def mask_token(token: str) -> str:
         call = _CALL(core)
         if call is not None and _variable_args(call.group(2)):  # "PollerOpen(0)": the name stays
             return token[:start] + call.group(1) + "(" + WILDCARD + ")" + token[end:]
+    if ":" in core:  # "isOverlap:false": a flag's name stays, its value is variable
+        name, _, flag = core.partition(":")
+        if flag in _LITERALS and _KEY(name):
+            return token[:start] + name + ":" + WILDCARD + token[end:]
     if _named_by_digit(core):
         return token
     if (
