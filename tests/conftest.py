@@ -41,7 +41,9 @@ def stack(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory)
         redis_url=redis_server.url,
         storage_dir=root / "store",
         key_prefix="e2e",
-        reporting=ReportingSettings(webhook_allow_private=True),  # the tests' webhook receivers are on loopback
+        reporting=ReportingSettings(
+            webhook_allow_private=True
+        ),  # the tests' webhook receivers are on loopback
     )
     with LocalStack(settings, worker_concurrency=2, log_path=root / "stack.log") as running:
         LongdocClient(running.api_url).wait_ready(60)

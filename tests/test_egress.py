@@ -47,7 +47,9 @@ def test_public_literal_and_names_pass_submission() -> None:
     egress.check_submitted("https://hooks.example.com/x", allow_private=False)  # resolved at delivery
 
 
-def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def fake_dns(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
         assert host == "hooks.example.com" and port == 443
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", port))]
