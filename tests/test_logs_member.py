@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import random
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +93,23 @@ def test_summary_totals_and_times() -> None:
     assert mined.levels["ERROR"] > 2000 and mined.levels["WARN"] > 200
     error = next(t for t in mined.templates if t.pattern.startswith("job"))
     assert error.first_line == 7 and error.levels == {"ERROR": error.count}
+
+
+def test_a_failing_mining_process_is_reported_as_what_failed(tmp_path: Path) -> None:
+    from service.extract import logmine
+
+    log = tmp_path / "big.log"
+    log.write_text("2026-01-01 10:00:00 INFO hello\n" * 10)
+    original = logmine.PARALLEL_MIN_BYTES
+    logmine.PARALLEL_MIN_BYTES = 1  # fork even for this small file
+    try:
+        scratch = tmp_path / "scratch"
+        mining = logmine.MiningPass(log, scratch)
+        assert mining.result().lines == 10  # the forked pass works
+        (scratch / "tpl").unlink()
+        (scratch / "tpl").mkdir()  # the next pass cannot create its column file
+        with pytest.raises(OSError) as failed:
+            logmine.MiningPass(log, scratch).result()
+        assert failed.value.errno == errno.EISDIR and "log mining process" in str(failed.value)
+    finally:
+        logmine.PARALLEL_MIN_BYTES = original

@@ -73,8 +73,13 @@ class MiningPass:
         self._pid = 0
         error = self.scratch / _ERROR
         if os.waitstatus_to_exitcode(status) != 0 or error.exists():
-            reason = error.read_text(encoding="utf-8") if error.exists() else f"exit status {status}"
-            raise RuntimeError(f"log mining process failed: {reason.strip().splitlines()[-1]}")
+            number, _, reason = (error.read_text(encoding="utf-8") if error.exists() else "0\n").partition(
+                "\n"
+            )
+            last = reason.strip().splitlines()[-1] if reason.strip() else f"exit status {status}"
+            if int(number):  # an OSError (a full disk, say) is raised here as what it was
+                raise OSError(int(number), f"log mining process: {last}")
+            raise RuntimeError(f"log mining process failed: {last}")
         with (self.scratch / _RESULT).open("rb") as fh:
             mined: MinedMember = pickle.load(fh)
         (self.scratch / _RESULT).unlink()
@@ -91,8 +96,9 @@ def _fork_mining(path: Path, scratch: Path) -> int:
         mined = mine_member(path, scratch)
         with (scratch / _RESULT).open("wb") as fh:
             pickle.dump(mined, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException:  # reported to the parent through the file, whatever it was
-        (scratch / _ERROR).write_text(traceback.format_exc(), encoding="utf-8")
+    except BaseException as exc:  # reported to the parent through the file, whatever it was
+        number = exc.errno if isinstance(exc, OSError) and exc.errno else 0
+        (scratch / _ERROR).write_text(f"{number}\n{traceback.format_exc()}", encoding="utf-8")
         code = 1
     finally:
         os._exit(code)

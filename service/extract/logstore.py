@@ -14,6 +14,7 @@ Nothing holds more than one 500-line unit of text, a 64K-entry write buffer and 
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import os
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from service.blobs import StorageFull
 from service.config import LimitSettings
 from service.prompt_text import LINES_PER_UNIT, defuse, file_block, might_need_defusing, numbered_lines
 from service.tokens import EstimatingCounter
@@ -83,7 +85,17 @@ def ingest_log(path: Path, limits: LimitSettings, work: Path) -> dict[str, Any]:
     """Decode, index, mine and count `path` (a log or an archive of logs) into files under `work`.
 
     Returns the small result the parent needs: kind, meta, lines, chars, tokens and their method.
+    A full disk is reported as `storage_full`, not as a crash.
     """
+    try:
+        return _ingest(path, limits, work)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise StorageFull("storage is full while ingesting the log") from exc
+        raise
+
+
+def _ingest(path: Path, limits: LimitSettings, work: Path) -> dict[str, Any]:
     with path.open("rb") as fh:
         container = container_of(path, fh.read(8192))
     sinks: list[MemberSink] = []
