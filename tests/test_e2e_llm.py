@@ -179,3 +179,32 @@ def test_cli_dry_run_prints_the_manifest_and_cost(client: LongdocClient, docs: d
     assert out.exit_code == 0, out.output
     assert PDF.name in out.output and LOG.name in out.output and "reserved output" in out.output
     assert "estimated cost: $" in out.output and "MiniMax-M1: input $0.40/M" in out.output
+
+
+def test_model_written_report_has_one_section_per_template_part(
+    client: LongdocClient, docs: dict[str, str], llm: FakeLLM
+) -> None:
+    templates = {t["name"]: t for t in client.http.get("/v1/reports/templates").json()["items"]}
+    digest = templates["daily_log_digest"]
+    before = len(llm.requests)
+    created = client.http.post(
+        "/v1/reports", json={"template": "daily_log_digest", "document_ids": [docs[LOG.name]]}
+    )
+    assert created.status_code in (200, 201, 202), created.text
+    report_id = created.json()["id"]
+    deadline = time.monotonic() + 60
+    while (report := client.http.get(f"/v1/reports/{report_id}").json()).get("content") is None:
+        assert time.monotonic() < deadline, report
+        time.sleep(0.2)
+    content = report["content"]
+    assert content["engine"] == "llm" and content["model"] == "MiniMax-M1"
+    assert "Offline" not in content["label"]
+    assert len(llm.requests) == before + 1  # every section's question in one model call
+    assert [s["key"] for s in content["sections"]] == [s["key"] for s in digest["sections"]]
+    source = _source_lines(LOG)
+    for part in content["sections"]:  # each section is the model's answer to its question, cited
+        cites = [c for item in part["items"] for c in item["citations"]]
+        assert cites and all(c["status"] == "verified" for c in cites), part
+        assert all(c["quote"] in source[c["line_start"] - 1] for c in cites)
+    page = client.http.get(f"/v1/reports/{report_id}", params={"format": "md"})
+    assert page.status_code == 200 and all(s["title"] in page.text for s in digest["sections"])
