@@ -143,3 +143,52 @@ def log_lines(count: int, start_hour: int = 9) -> list[str]:
 def copy(source: Path, target: Path) -> Path:
     shutil.copyfile(source, target)
     return target
+
+
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_FOOTNOTES_XML = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes xmlns:w="{_W_NS}">'
+    '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+    '<w:footnote w:id="1"><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:footnote></w:footnotes>'
+)
+
+
+def make_docx_with_side_parts(
+    path: Path, body: str, footnote: str, header: str, footer: str, comment: str
+) -> Path:
+    """A DOCX whose body paragraph refers to footnote 1, with a header, a footer and a comment by 'Legal'.
+    python-docx writes all but the footnote; that part, its relationship and content type are added here."""
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    section = document.sections[0]
+    section.header.paragraphs[0].text = header
+    section.footer.paragraphs[0].text = footer
+    paragraph = document.add_paragraph(body)
+    reference = OxmlElement("w:footnoteReference")
+    reference.set(qn("w:id"), "1")
+    paragraph.add_run()._r.append(reference)
+    document.add_comment(paragraph.runs[0], text=comment, author="Legal")
+    plain = path.with_suffix(".plain.docx")
+    document.save(str(plain))
+    rel = (
+        '<Relationship Id="rIdFootnotes" Target="footnotes.xml" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"/>'
+    )
+    override = (
+        '<Override PartName="/word/footnotes.xml" ContentType='
+        '"application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/>'
+    )
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "word/_rels/document.xml.rels":
+                data = data.replace(b"</Relationships>", rel.encode() + b"</Relationships>")
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", override.encode() + b"</Types>")
+            dst.writestr(info, data)
+        dst.writestr("word/footnotes.xml", _FOOTNOTES_XML.replace("{text}", footnote))
+    plain.unlink()
+    return path

@@ -386,3 +386,28 @@ def test_isolated_memory_limit(tmp_path: Path) -> None:
     with pytest.raises(ExtractionFailed) as info:
         extract_isolated(path, "log", limits)
     assert info.value.code == "resource_limit"
+
+
+def test_docx_footnotes_headers_footers_and_comments_follow_the_body(tmp_path: Path) -> None:
+    path = fx.make_docx_with_side_parts(
+        tmp_path / "side.docx",
+        body="The Supplier shall indemnify the Customer.",
+        footnote="Indemnity is capped at the fees paid in the last 12 months.",
+        header="ACME / Globex Master Services Agreement",
+        footer="Confidential",
+        comment="Check the cap against clause 9.",
+    )
+    result = extract(path, "docx", LIMITS)
+    lines = result.text.split("\n")
+    assert lines[0] == "The Supplier shall indemnify the Customer.[^1]"  # the mark where the body refers
+    assert lines[1:] == [
+        "## Footnotes",
+        "[^1] Indemnity is capped at the fees paid in the last 12 months.",
+        "## Headers and footers",
+        "ACME / Globex Master Services Agreement",
+        "Confidential",
+        "## Comments",
+        "Legal: Check the cap against clause 9.",
+    ]
+    assert result.meta["footnotes"] == 1 and result.meta["comments"] == 1
+    assert result.meta["headers_footers"] == 2

@@ -4,6 +4,10 @@ Body blocks (paragraphs and tables, including those wrapped in content controls)
 order, one paragraph or table row per line: headings as Markdown `#` lines, table rows as cells joined
 by " | ". Explicit page breaks (`w:br w:type="page"`, "page break before", next-page section breaks)
 open a new page in `page_starts`; a document without any is page 1.
+
+Contracts keep definitions and caveats outside the body too, so after it come, on the last page:
+"## Footnotes" / "## Endnotes" (`[^N] text`, with `[^N]` marks where the body refers to them),
+"## Headers and footers" (each distinct text once) and "## Comments" (`author: text`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
+from docx.oxml.parser import parse_xml
 
 from service.config import LimitSettings
 from service.errors import ExtractionFailed, LongdocError
@@ -49,6 +54,11 @@ def extract_docx(path: Path, limits: LimitSettings) -> ExtractedText:
                 _add_paragraph(out, block, styles)
             else:
                 _add_table(out, block)
+        notes = _side_parts(document)
+        for title, lines in notes.items():
+            out.line(f"## {title}")
+            for line in lines:
+                out.line(line)
     except (LongdocError, MemoryError):
         raise
     except Exception as exc:  # python-docx/lxml raise many types on damaged packages
@@ -56,6 +66,7 @@ def extract_docx(path: Path, limits: LimitSettings) -> ExtractedText:
             f"The DOCX could not be read: {type(exc).__name__}: {exc}"[:500], code="malformed"
         ) from exc
     meta: dict[str, object] = {"pages": len(out.page_starts), "headings": out.headings, "tables": out.tables}
+    meta |= {_meta_key(title): len(lines) for title, lines in notes.items()}
     if title:
         meta["title"] = title
     return ExtractedText(text="".join(out.parts), kind="docx", page_starts=out.page_starts, meta=meta)
@@ -168,7 +179,62 @@ def _segments(p: Any) -> list[str]:
                 segments.append("")
             elif child.tag in _TEXT_TAGS:
                 segments[-1] += str(child)
+            elif child.tag in _NOTE_REFERENCES:
+                segments[-1] += f"[^{_NOTE_REFERENCES[child.tag]}{child.get(W + 'id')}]"
     return segments
+
+
+# Side parts by relationship type (the tail of the URI), with the section each goes to.
+_SIDE_PARTS = {
+    "/footnotes": "Footnotes",
+    "/endnotes": "Endnotes",
+    "/header": "Headers and footers",
+    "/footer": "Headers and footers",
+    "/comments": "Comments",
+}
+_NOTE_REFERENCES = {W + "footnoteReference": "", W + "endnoteReference": "e"}
+_NOTES = {"Footnotes": (W + "footnote", ""), "Endnotes": (W + "endnote", "e")}
+
+
+def _side_parts(document: Any) -> dict[str, list[str]]:
+    """Footnotes, endnotes, headers/footers and comments as lines per section title (empty ones left out)."""
+    found: dict[str, list[str]] = {}
+    for rel in document.part.rels.values():
+        title = next((t for tail, t in _SIDE_PARTS.items() if rel.reltype.endswith(tail)), None)
+        if title is None or rel.is_external:
+            continue
+        root = parse_xml(rel.target_part.blob)  # python-docx's parser: no entities resolved; xpath with w:
+        lines = found.setdefault(title, [])
+        if title in _NOTES:
+            tag, mark = _NOTES[title]
+            for note in root.iter(tag):
+                if note.get(W + "type") in (None, "normal"):  # not the separator lines
+                    text = _paragraphs_text(note)
+                    if text:
+                        lines.append(f"[^{mark}{note.get(W + 'id')}] {text}")
+        elif title == "Comments":
+            for comment in root.iter(W + "comment"):
+                text = _paragraphs_text(comment)
+                if text:
+                    lines.append(f"{comment.get(W + 'author') or 'unknown'}: {text}")
+        else:
+            text = _paragraphs_text(root)
+            if text and text not in lines:
+                lines.append(text)
+    return {title: lines for title, lines in sorted(found.items(), key=_section_order) if lines}
+
+
+def _section_order(item: tuple[str, list[str]]) -> int:
+    return list(dict.fromkeys(_SIDE_PARTS.values())).index(item[0])
+
+
+def _paragraphs_text(element: Any) -> str:
+    paragraphs = (" ".join(_segments(p)).strip() for p in element.iter(W + "p"))
+    return " ".join(text for text in paragraphs if text)
+
+
+def _meta_key(title: str) -> str:
+    return title.lower().replace(" and ", "_").replace(" ", "_")
 
 
 def _heading_prefix(p: Any, styles: dict[str, str]) -> str:
