@@ -18,7 +18,7 @@ import pytest
 from service.config import ModelSettings, Settings
 from service.llm.catalog import load_catalog
 from service.models import ContentRecord, DocumentRecord, ExtractedText, JobSpec, JobState
-from service.pipeline import Services, build_services, run_job
+from service.pipeline import Services, build_services, extract_content, run_job
 from service.tokens import EstimatingCounter
 from tests.fakellm import FakeLLM
 
@@ -286,3 +286,53 @@ def test_one_prompt_over_the_tpm_quota_fails_before_any_call(tmp_path: Path, red
         assert len(llm.requests) == 1
     assert job.status == "failed" and job.error is not None and job.error.code == "exceeds_rate_quota"
     assert job.error.details["tpm"] == 20_000 and job.error.details["tokens"] > 20_000
+
+
+def add_log(services: Services, text: str, name: str = "app.log") -> str:
+    """A log document taken through the real extraction path (ingest: per-line table, unit counts)."""
+    writer = services.blobs.writer(1 << 30)
+    writer.write(text.encode())
+    sha = writer.finish()
+    writer.commit(sha)
+    content = ContentRecord(sha256=sha, kind="log", media_type="text/plain", status="uploaded")
+    services.records.put_content(content)
+    assert extract_content(services, sha).status == "ready"  # type: ignore[union-attr]
+    doc = DocumentRecord(
+        id=f"doc_{uuid.uuid4().hex[:12]}", name=name, media_type="text/plain", kind="log", size=len(text),
+        sha256=sha,
+    )  # fmt: skip
+    services.records.put_document(doc)
+    return doc.id
+
+
+def test_a_log_too_big_for_the_window_reaches_the_model_as_its_compressed_view(
+    tmp_path: Path, redis_server: Any, minimax: FakeLLM
+) -> None:
+    rng = random.Random(5)
+    lines = []
+    for i in range(6000):
+        burst = 3000 <= i < 3040
+        level = "ERROR" if burst or i % 997 == 0 else "INFO"
+        what = (
+            f"payment {i} declined by acquirer"
+            if level == "ERROR"
+            else f"request {rng.randrange(10**6)} served"
+        )
+        lines.append(f"2026-03-04T10:{i // 600:02d}:{i % 60:02d}.{i % 1000:03d}Z {level} api - {what}")
+    services = make_services(tmp_path, redis_server.url, minimax)
+    doc = add_log(services, "\n".join(lines) + "\n")
+    before = len(minimax.requests)
+    job = run(
+        services, type="qa", document_ids=[doc], question="When did payments start failing?", model="tiny"
+    )
+    assert job.status == "succeeded", job.error
+    assert len(minimax.requests) == before + 1
+    prompt = "\n".join(str(m["content"]) for m in minimax.requests[-1]["messages"])
+    assert "<log-view" in prompt and "BURSTS" in prompt  # the view, not a truncated log
+    budget = job.result.manifest.documents[0]  # type: ignore[union-attr]
+    view = budget.view or {}
+    assert view["dropped_lines"] == 0 and view["verbatim_lines"] + view["template_only_lines"] == 6000
+    assert view["burst_error_lines_verbatim"] == view["burst_error_lines"] >= 40
+    for n in range(3001, 3041):  # every error line of the burst, verbatim, with its real number
+        assert f"{n}| {lines[n - 1]}\n" in prompt
+    assert job.result.manifest.total_tokens <= 20_000  # type: ignore[union-attr]
