@@ -63,6 +63,15 @@ def ran_task(proc: WorkerProc, job_id: str) -> bool:
     return f"longdoc.run_job[task-{job_id}] succeeded" in proc.log()
 
 
+def ran_by(procs: list[WorkerProc], job_id: str, timeout_s: float = 10.0) -> list[WorkerProc]:
+    """The workers whose log says they ran the task. Celery logs the success after the job's record
+    (what the client waited for) is already written, so give the line a moment to appear."""
+    deadline = time.monotonic() + timeout_s
+    while not (found := [p for p in procs if ran_task(p, job_id)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
+
+
 @pytest.fixture()
 def redis_server() -> Iterator[EmbeddedRedis]:
     """A private redis-server per test: Celery's queues are not under our key prefix, and a worker of
@@ -105,7 +114,7 @@ def test_killed_pool_child_is_requeued_and_finishes_on_the_other_worker(
         assert "WorkerLostError" in runner.log()
         # Observed: either worker may take the requeued message (the runner's main process spawns a new
         # child at once); what matters is that exactly one of them completes it.
-        assert ran_task(other, job_id) != ran_task(runner, job_id)
+        assert len(ran_by([other, runner], job_id)) == 1
 
 
 def test_killed_worker_group_job_returns_after_visibility_timeout(
@@ -125,7 +134,7 @@ def test_killed_worker_group_job_returns_after_visibility_timeout(
         assert_succeeded_once(job, llm, attempts=2)
         assert events(job) == ["queued", "started", "retried", "succeeded"]
         assert len(llm.requests) == 2
-        assert ran_task(other, job_id)
+        assert ran_by([other], job_id) == [other]
         assert recovered_s < 5 + 10, f"took {recovered_s:.1f} s after the kill"
 
 
@@ -166,4 +175,4 @@ def test_job_longer_than_visibility_timeout_runs_once(
         assert_succeeded_once(job, llm, attempts=1)
         assert events(job) == ["queued", "started", "succeeded"]
         assert len(llm.requests) == 1  # observed: never a second generation
-        assert ran_task(runner, job_id)
+        assert ran_by([runner], job_id) == [runner]
