@@ -12,10 +12,14 @@ per-core figure; wall time on a shared machine says more about the neighbours).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
-from bench.logdata import FORMAT_NAMES, generate, grouping_accuracy, multi_service_stream
-from service.logs import TemplateMiner
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable as a script, like the other benches
+
+from bench.logdata import FORMAT_NAMES, generate, grouping_accuracy, multi_service_stream  # noqa: E402
+from service.logs import TemplateMiner  # noqa: E402
 
 SAMPLE = 500
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from .masking import WILDCARD
+from .masking import AMOUNT_UNITS, WILDCARD
 
 __all__ = ["Cluster", "collapse", "generalize"]
 
@@ -94,33 +94,7 @@ def _fits(pattern: str, value: str) -> bool:
 
 # Units of sizes and durations: written after a number, they change with its magnitude (93.0 B,
 # 5.2 KB; 800 ms, 2 s), so a slot of units right after a masked number is part of the value.
-_UNITS = frozenset(
-    [
-        "B",
-        "kB",
-        "KB",
-        "MB",
-        "GB",
-        "TB",
-        "PB",
-        "KiB",
-        "MiB",
-        "GiB",
-        "TiB",
-        "bytes",
-        "ns",
-        "us",
-        "µs",
-        "ms",
-        "s",
-        "sec",
-        "secs",
-        "min",
-        "mins",
-        "h",
-        "hrs",
-    ]
-)
+_UNITS = frozenset([*AMOUNT_UNITS, "min", "mins", "h", "hrs"])
 _UNIT_TRAIL = ",;:.)]}>"
 
 

@@ -61,7 +61,7 @@ _MONTH_TOKENS = frozenset(
 # An amount with its unit, written with a space, is one token: "5.2 KB", "<1 sec", and with a
 # restatement in other units, "18846 bytes (18.4 KB)", which only appears above some size. It masks
 # to "<*> KB": the unit stays (and may itself vary, see `clusters`), the restatement goes.
-_UNITS = (
+AMOUNT_UNITS = (
     "B",
     "kB",
     "KB",
@@ -83,10 +83,12 @@ _UNITS = (
     "secs",
 )
 _NUMBER = r"(?:[<>~]=?)?\d[\d.,]*"
-_UNIT = "(?:" + "|".join(_UNITS) + ")"
+_UNIT = "(?:" + "|".join(AMOUNT_UNITS) + ")"
 _AMOUNT = rf"(?<!\S)(?P<lead>[(\[]?){_NUMBER} (?P<unit>{_UNIT})(?: \({_NUMBER} {_UNIT}\))?(?P<trail>[)\],;:.!?]*)(?!\S)"
 _AMOUNT_TOKEN = re.compile(_AMOUNT).fullmatch
-_UNIT_TOKENS = frozenset(unit + end for unit in _UNITS for end in ("", ",", ")", "),", ";", ".", ":", ")."))
+_UNIT_TOKENS = frozenset(
+    unit + end for unit in AMOUNT_UNITS for end in ("", ",", ")", "),", ";", ".", ":", ").")
+)
 _SPACED_WORDS = _MONTH_TOKENS | _UNIT_TOKENS
 _SPACED_SPLIT = re.compile(
     "|".join((_SPACED_TIME, re.sub(r"\?P<\w+>", "?:", _AMOUNT), _QUOTED, r"\S+"))
