@@ -67,7 +67,7 @@ class MinedMember:
     times_by_template: dict[int, tuple[float, float]] = field(default_factory=dict)  # epoch, NaN: none
 
     def to_dict(self, max_templates: int | None = None) -> dict[str, Any]:
-        """JSON-ready form, as `service.logs.LogSummary.to_dict`."""
+        """JSON-ready form (timestamps as ISO 8601); `max_templates` caps the template list."""
         return {
             "lines": self.lines,
             "events": self.events,
