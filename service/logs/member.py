@@ -115,6 +115,7 @@ class MemberMiner:
         tid, lv, ts = self._tid, self._lvl, self._ts
         n = self._line
         keys = "\n".join(lines).translate(_ZERO).split("\n")
+        # The per-line hot path: each branch appends its columns itself (no helper call per line).
         for line, key in zip(lines, keys, strict=True):
             n += 1
             shape = shapes.get(key)
