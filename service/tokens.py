@@ -107,7 +107,9 @@ class EstimatingCounter:
         for key in joined.translate(_CLASS_CHARS).split("\n"):
             cost = costs.get(key)
             if cost is None:
-                cost = costs[key] = _line_cost(key)
+                cost = _line_cost(key)
+                if len(key) <= 1024:  # bounded memory: long lines are priced, not remembered
+                    costs[key] = cost
             units += cost
         units += sum(_UNIT * ((len(str(n)) + 2) // 3) for n in range(first, first + len(lines)))
         return units // _UNIT + 1

@@ -36,7 +36,9 @@ RANKS = bytes([0, 0, 0, 0, 0, 1, 2, 2])
 _ZERO = str.maketrans("123456789", "000000000")
 SAMPLE_LINES = 500
 BLOCK_LINES = 8192
-_SHAPE_LIMIT = 200_000
+# The shape cache holds at most _SHAPE_LIMIT lines of at most _SHAPE_MAX_CHARS (~100 MB at worst).
+_SHAPE_LIMIT = 100_000
+_SHAPE_MAX_CHARS = 1024
 _STAMP_LIMIT = 100_000
 _UNSTAMPED, _FRACTION, _WHOLE, _ALONE = 0, 1, 2, 3
 
@@ -216,6 +218,8 @@ class MemberMiner:
             else:
                 f6 = min(fx, fs + 6)
                 shape = (_FRACTION, cluster.id, lvl, a, fs, f6, fx, b, 10 ** (6 - (f6 - fs)))
+        if len(key) > _SHAPE_MAX_CHARS:  # long lines (JSON records) rarely share a shape: not cached
+            return shape
         if len(self._shapes) >= _SHAPE_LIMIT:
             self._shapes.clear()
         self._shapes[key] = shape
