@@ -55,9 +55,12 @@ def _mixed_lines() -> list[str]:
     for i in range(3000):
         ms = rng.randrange(1000)
         month = 13 if i % 97 == 0 else 1 + i % 12  # an impossible month: not a timestamp, a continuation
+        second = 60 if i % 89 == 0 else (i * 7) % 60  # a leap second: not a valid time either
         out.append(
-            f"2026-{month:02d}-0{1 + i % 9} 10:{i % 60:02d}:{(i * 7) % 60:02d}.{ms:03d} ERROR job {i} failed"
+            f"2026-{month:02d}-0{1 + i % 9} 10:{i % 60:02d}:{second:02d}.{ms:03d} ERROR job {i} failed"
         )
+        if i % 13 == 0:
+            out.append(f"2026-{month:02d}-0{1 + i % 9} 11:{i % 60:02d}:{second:02d} INFO job {i} retried")
         if i % 5 == 0:
             out += ["Traceback (most recent call last):", f'  File "app.py", line {i}, in run']
         if i % 11 == 0:
@@ -88,11 +91,11 @@ def test_summary_totals_and_times() -> None:
     assert mined.lines == len(lines)
     starts = sum(1 for a in _reference(lines)[0] if a[3])
     assert mined.events == starts == sum(t.count for t in mined.templates)
-    # Line 3 has month 13, so the first time is line 6's, kept as an aware time like the log's.
+    # Lines 3-4 have month 13, so the first time is line 7's, kept as an aware time like the log's.
     assert mined.first_ts == datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
     assert mined.levels["ERROR"] > 2000 and mined.levels["WARN"] > 200
     error = next(t for t in mined.templates if t.pattern.startswith("job"))
-    assert error.first_line == 7 and error.levels == {"ERROR": error.count}
+    assert error.first_line == 8 and error.levels == {"ERROR": error.count}
 
 
 def test_a_failing_mining_process_is_reported_as_what_failed(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 The per-line work is one dict lookup keyed by the line with every digit turned into '0' (a "shape"):
 lines of one shape have the same timestamp position, level, header split and masked template, because
 masking only looks at whether a token holds digits (see `masking`). Only a new shape runs the timestamp
-regex, header cut and template search (`TemplateMiner._classify`). Per line there is then only the
+regex, header cut and template search (`TemplateMiner.classify`). Per line there is then only the
 event time left to compute: the timestamp text without its fraction is memoised (one conversion per
 second of log), the fraction is added as an integer.
 
@@ -25,7 +25,7 @@ from typing import Any
 
 from .levels import detect_level
 from .templates import Template, TemplateMiner
-from .timestamps import TimestampDetector
+from .timestamps import FORMATS, TimestampDetector
 
 __all__ = ["LEVELS", "RANKS", "SAMPLE_LINES", "Block", "MemberMiner", "MinedMember", "mine_lines"]
 
@@ -40,7 +40,8 @@ BLOCK_LINES = 8192
 _SHAPE_LIMIT = 100_000
 _SHAPE_MAX_CHARS = 1024
 _STAMP_LIMIT = 100_000
-_UNSTAMPED, _FRACTION, _WHOLE, _ALONE = 0, 1, 2, 3
+_UNSTAMPED, _FRACTION, _WHOLE, _ALONE, _SECONDS = 0, 1, 2, 3, 4
+_FORMAT_TAG = {fmt.regex: chr(0xE000 + i) for i, fmt in enumerate(FORMATS)}
 
 
 @dataclass
@@ -125,12 +126,25 @@ class MemberMiner:
                 shape = self._shape(line, key, n)
             kind = shape[0]
             if kind == _FRACTION:
-                _, s_tid, s_lvl, a, fs, f6, fx, b, mult = shape
-                base = stamps.get(line[a:fs] + line[fx:b])
+                _, s_tid, s_lvl, a, s0, s1, fs, f6, fx, b, mult, tag = shape
+                base = stamps.get(tag + line[a:s0] + line[fx:b])
                 if base is None:
                     base = self._base(line, shape)
-                if base is not None:
-                    tid, lv, ts = s_tid, s_lvl, (base * 1_000_000 + int(line[fs:f6]) * mult) / 1e6
+                if base is not None and (sec := int(line[s0:s1])) < 60:
+                    tid, lv = s_tid, s_lvl
+                    ts = ((base + sec) * 1_000_000 + int(line[fs:f6]) * mult) / 1e6
+                    evs.append(1)
+                    tpl.append(tid)
+                    lvl.append(lv)
+                    tss.append(ts)
+                    continue
+            elif kind == _SECONDS:
+                _, s_tid, s_lvl, a, s0, s1, b, tag = shape
+                base = stamps.get(tag + line[a:s0] + line[s1:b])
+                if base is None:
+                    base = self._base(line, shape)
+                if base is not None and (sec := int(line[s0:s1])) < 60:
+                    tid, lv, ts = s_tid, s_lvl, float(base + sec)
                     evs.append(1)
                     tpl.append(tid)
                     lvl.append(lv)
@@ -194,7 +208,7 @@ class MemberMiner:
             self.last_time = timed[-1][1]
 
     def _classify(self, line: str, line_no: int) -> int:
-        level, cluster = self.miner._classify(self.detector.match(line), line, line_no)
+        level, cluster = self.miner.classify(self.detector.match(line), line, line_no)
         return cluster.id
 
     def _shape(self, line: str, key: str, line_no: int) -> tuple[Any, ...]:
@@ -203,21 +217,25 @@ class MemberMiner:
         m = self.detector.match(text)
         shape: tuple[Any, ...]
         if not self._timed:  # no timestamps in this file: every line is an event of its own
-            found, cluster = self.miner._classify(m, text, line_no)
+            found, cluster = self.miner.classify(m, text, line_no)
             shape = (_ALONE, cluster.id, _LEVEL_ID.get(detect_level(text) or found, 0))
         elif m is None:
             shape = (_UNSTAMPED,)
         else:  # whether these digits make a valid time (no month 13) is checked per line by `_base`
-            found, cluster = self.miner._classify(m, text, line_no)
+            found, cluster = self.miner.classify(m, text, line_no)
             lvl = _LEVEL_ID.get(detect_level(text[m.end() :]) or found, 0)
             groups = m.re.groupindex
-            fs, fx = m.span("f") if "f" in groups else (-1, -1)
             a, b = m.span()
-            if fs < 0 or ("epoch" in groups and m.group("epoch") is not None):
+            fs, fx = m.span("f") if "f" in groups else (-1, -1)
+            s0, s1 = m.span("S") if "S" in groups else (-1, -1)
+            tag = _FORMAT_TAG.get(m.re, "\ue0ff")  # memo keys of different formats never collide
+            if s0 < 0 or ("epoch" in groups and m.group("epoch") is not None):
                 shape = (_WHOLE, cluster.id, lvl, a, b)
+            elif fs < 0:
+                shape = (_SECONDS, cluster.id, lvl, a, s0, s1, b, tag)
             else:
                 f6 = min(fx, fs + 6)
-                shape = (_FRACTION, cluster.id, lvl, a, fs, f6, fx, b, 10 ** (6 - (f6 - fs)))
+                shape = (_FRACTION, cluster.id, lvl, a, s0, s1, fs, f6, fx, b, 10 ** (6 - (f6 - fs)), tag)
         if len(key) > _SHAPE_MAX_CHARS:  # long lines (JSON records) rarely share a shape: not cached
             return shape
         if len(self._shapes) >= _SHAPE_LIMIT:
@@ -226,28 +244,31 @@ class MemberMiner:
         return shape
 
     def _base(self, line: str, shape: tuple[Any, ...]) -> float | None:
-        """The memoised part of a line's time (whole seconds, or the whole time without a fraction);
-        None when this line's digits do not make a valid timestamp after all."""
+        """The memoised part of a line's time: the start of its minute (whole epoch seconds), or for
+        epoch stamps the whole time; None when this line's digits make no valid timestamp after all."""
         text = line.rstrip("\r")
         m = self.detector.match(text)
         stamp = self.detector.convert(m) if m is not None else None
-        end = shape[7] if shape[0] == _FRACTION else shape[4]
-        if m is None or stamp is None or m.span() != (shape[3], end):
+        if m is None or stamp is None:
+            return None
+        kind, a = shape[0], shape[3]
+        b = shape[9] if kind == _FRACTION else shape[6] if kind == _SECONDS else shape[4]
+        if m.span() != (a, b) or (kind != _WHOLE and m.span("S") != (shape[4], shape[5])):
+            return None
+        if kind == _FRACTION and m.span("f") != (shape[6], shape[8]):
             return None
         if len(self._stamps) >= _STAMP_LIMIT:
             self._stamps.clear()
         if self._aware is None:
             self._aware = stamp.tzinfo is not None
-        if shape[0] == _FRACTION:
-            _, _, _, a, fs, _, fx, b, _ = shape
-            if m.span("f") != (fs, fx):
-                return None
-            base = float(int(_epoch(stamp.replace(microsecond=0))))
-            self._stamps[line[a:fs] + line[fx:b]] = base
-            return base
-        whole = _epoch(stamp)
-        self._stamps[line[shape[3] : shape[4]]] = whole
-        return whole
+        if kind == _WHOLE:
+            whole = _epoch(stamp)
+            self._stamps[line[a:b]] = whole
+            return whole
+        minute = int(_epoch(stamp.replace(second=0, microsecond=0)))
+        rest = line[shape[8] : b] if kind == _FRACTION else line[shape[5] : b]
+        self._stamps[shape[-1] + line[a : shape[4]] + rest] = minute
+        return minute
 
     def finish(self) -> MinedMember:
         """Resolve merged templates and report this file's totals."""

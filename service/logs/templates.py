@@ -107,13 +107,7 @@ class TemplateMiner:
         if self._warm is not None:
             self._warm_up(line)
         ts_match = self.header.detector.match(line)
-        if self._line_window > 0:
-            found_level, cluster = self._via_line_cache(ts_match, line, line_no)
-        else:
-            found_level, cluster = self._classify(ts_match, line, line_no)
-            self._line_window += 1
-            if self._line_window == 0:
-                self._line_window = _WINDOW  # pause over: try the cache again
+        found_level, cluster = self.classify(ts_match, line, line_no)
         cluster.count += 1
         cluster.last_line = line_no
         stamp = ts if ts is not None else ts_match
@@ -125,6 +119,16 @@ class TemplateMiner:
         if level is not None:
             cluster.levels[level] += 1
         return cluster.id
+
+    def classify(self, ts_match: re.Match[str] | None, line: str, line_no: int) -> tuple[str | None, Cluster]:
+        """The level found in the header and the cluster of one line (`ts_match`: its timestamp), without
+        counting it; lines equal up to their digits are looked up in a cache while that pays off."""
+        if self._line_window > 0:
+            return self._via_line_cache(ts_match, line, line_no)
+        self._line_window += 1
+        if self._line_window == 0:
+            self._line_window = _WINDOW  # pause over: try the cache again
+        return self._classify(ts_match, line, line_no)
 
     def _via_line_cache(
         self, ts_match: re.Match[str] | None, line: str, line_no: int
