@@ -14,6 +14,8 @@ import shutil
 import time
 import uuid
 from array import array
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,20 @@ _ARTIFACTS = {"units.json": ".units.json", TABLE_META: ".table.json"} | {
 class StorageFull(ServiceUnavailable):
     code = "storage_full"
     retryable = False
+
+
+@contextmanager
+def storage_full_as(message: str, cleanup: Callable[[], None] | None = None) -> Iterator[None]:
+    """Report a full disk (ENOSPC) inside the block as StorageFull(message); `cleanup` runs first on any
+    OSError, so nothing half-written stays behind."""
+    try:
+        yield
+    except OSError as exc:
+        if cleanup is not None:
+            cleanup()
+        if exc.errno == errno.ENOSPC:
+            raise StorageFull(message) from exc
+        raise
 
 
 class BlobWriter:
@@ -57,24 +73,14 @@ class BlobWriter:
         if len(self.head) < 8192:
             self.head += chunk[: 8192 - len(self.head)]
         self._hash.update(chunk)
-        try:
+        with storage_full_as("storage is full; the upload was discarded", self.abort):
             self._file.write(chunk)
-        except OSError as exc:
-            self.abort()
-            if exc.errno == errno.ENOSPC:
-                raise StorageFull("storage is full; the upload was discarded") from exc
-            raise
 
     def finish(self) -> str:
         """Close and fsync; returns the sha256. The file stays at `tmp_path` until `commit`."""
-        try:
+        with storage_full_as("storage is full; the upload was discarded", self.abort):
             self._file.flush()
             os.fsync(self._file.fileno())
-        except OSError as exc:
-            self.abort()
-            if exc.errno == errno.ENOSPC:
-                raise StorageFull("storage is full; the upload was discarded") from exc
-            raise
         self._file.close()
         return self._hash.hexdigest()
 
@@ -119,7 +125,7 @@ class BlobStore:
         """Write text, line index and anchors; the .json lands last so its presence means complete."""
         base = self._text_base(sha256)
         base.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with storage_full_as("storage is full while saving extracted text", lambda: self.delete_text(sha256)):
             _atomic_write(base.with_suffix(".txt"), extracted.text.encode("utf-8"))
             _atomic_write(base.with_suffix(".lines"), array("q", extracted.line_starts).tobytes())
             meta: dict[str, Any] = {
@@ -128,11 +134,6 @@ class BlobStore:
                 "meta": extracted.meta,
             }
             _atomic_write(base.with_suffix(".json"), json.dumps(meta).encode())
-        except OSError as exc:
-            self.delete_text(sha256)
-            if exc.errno == errno.ENOSPC:
-                raise StorageFull("storage is full while saving extracted text") from exc
-            raise
 
     def adopt_log(self, sha256: str, work: Path, result: dict[str, Any]) -> None:
         """Move a log the extraction child streamed into `work` (service.extract.logstore) into place.
@@ -143,16 +144,11 @@ class BlobStore:
         base.parent.mkdir(parents=True, exist_ok=True)
         moves = {"text.txt": ".txt", "text.lines": ".lines", "logsummary.json": ".logsummary.json"}
         moves |= _ARTIFACTS
-        try:
+        with storage_full_as("storage is full while saving extracted text", lambda: self.delete_text(sha256)):
             for name, suffix in moves.items():
                 os.replace(work / name, base.with_suffix(suffix))
             meta = {"kind": result["kind"], "page_starts": result["page_starts"], "meta": result["meta"]}
             _atomic_write(base.with_suffix(".json"), json.dumps(meta).encode())
-        except OSError as exc:
-            self.delete_text(sha256)
-            if exc.errno == errno.ENOSPC:
-                raise StorageFull("storage is full while saving extracted text") from exc
-            raise
 
     def load_meta(self, sha256: str) -> dict[str, Any]:
         """The extraction's small JSON (kind, page starts, meta such as an archive's files) without the text."""
@@ -180,12 +176,8 @@ class BlobStore:
         """Store a log's model-free summary (templates, levels, time range) next to its text."""
         path = self._text_base(sha256).with_suffix(".logsummary.json")
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with storage_full_as("storage is full while saving the log summary"):
             _atomic_write(path, json.dumps(summary).encode())
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise StorageFull("storage is full while saving the log summary") from exc
-            raise
 
     def load_logsummary(self, sha256: str) -> dict[str, Any] | None:
         """The stored log summary, or None (not a log, or extracted before summaries existed)."""

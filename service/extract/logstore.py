@@ -14,7 +14,6 @@ Nothing holds more than one 500-line unit of text, a 64K-entry write buffer and 
 
 from __future__ import annotations
 
-import errno
 import itertools
 import json
 import os
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from service.blobs import StorageFull
+from service.blobs import storage_full_as
 from service.config import LimitSettings
 from service.prompt_text import LINES_PER_UNIT, defuse, file_block, might_need_defusing, numbered_lines
 from service.tokens import EstimatingCounter
@@ -87,12 +86,8 @@ def ingest_log(path: Path, limits: LimitSettings, work: Path) -> dict[str, Any]:
     Returns the small result the parent needs: kind, meta, lines, chars, tokens and their method.
     A full disk is reported as `storage_full`, not as a crash.
     """
-    try:
+    with storage_full_as("storage is full while ingesting the log"):
         return _ingest(path, limits, work)
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise StorageFull("storage is full while ingesting the log") from exc
-        raise
 
 
 def _ingest(path: Path, limits: LimitSettings, work: Path) -> dict[str, Any]:
@@ -189,11 +184,12 @@ def _index(store: _Store, path: Path, wrap: str | None) -> None:
     with path.open("rb") as src:
         for data, lines in read_batches(src):
             store.text.write(data)
-            text_chars = len(data) if data.isascii() else len(data.decode("utf-8"))
-            if data.endswith(b"\n"):
-                steps = map(_plus_one, map(len, lines))
-                store.lines.extend(list(itertools.accumulate(steps, initial=store.chars))[1:])
-            store.chars += text_chars
+            if data.endswith(b"\n"):  # every line ends with a newline: each is a line start
+                ends = list(itertools.accumulate(map(_plus_one, map(len, lines)), initial=store.chars))
+                store.lines.extend(ends[1:])
+                store.chars = ends[-1]
+            else:  # the member's last line, without a newline
+                store.chars += len(lines[0])
             i = 0
             while i < len(lines):
                 take = UNIT_LINES - len(unit)
