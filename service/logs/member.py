@@ -15,6 +15,7 @@ kept per raw template id and resolved through the miner's merges in `finish`. Pu
 from __future__ import annotations
 
 import math
+import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -23,7 +24,9 @@ from datetime import UTC, datetime
 from itertools import compress, islice
 from typing import Any
 
+from .clusters import Cluster
 from .levels import detect_level
+from .shapekey import ZERO_DIGITS, message_key
 from .templates import Template, TemplateMiner
 from .timestamps import FORMATS, TimestampDetector
 
@@ -33,7 +36,6 @@ __all__ = ["LEVELS", "RANKS", "SAMPLE_LINES", "Block", "MemberMiner", "MinedMemb
 LEVELS: tuple[str | None, ...] = (None, "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "ERROR", "FATAL")
 _LEVEL_ID = {name: i for i, name in enumerate(LEVELS)}
 RANKS = bytes([0, 0, 0, 0, 0, 1, 2, 2])
-_ZERO = str.maketrans("123456789", "000000000")
 SAMPLE_LINES = 500
 BLOCK_LINES = 8192
 # The shape cache holds at most _SHAPE_LIMIT lines of at most _SHAPE_MAX_CHARS (~100 MB at worst).
@@ -88,11 +90,15 @@ class MemberMiner:
     from them, so pass them to `feed` as well.
     """
 
-    def __init__(self, sample: list[str], reference_year: int | None = None) -> None:
+    def __init__(
+        self, sample: list[str], reference_year: int | None = None, *, message_cache: bool = True
+    ) -> None:
         self.miner = TemplateMiner([line.rstrip("\r") for line in sample], reference_year=reference_year)
         self.detector: TimestampDetector = self.miner.header.detector
         self._timed = self.detector.format is not None
         self._shapes: dict[str, tuple[Any, ...]] = {}
+        # Template and level by `message_key` (None: off); see `shapekey`.
+        self._messages: dict[str, tuple[Cluster, tuple[int, int]]] | None = {} if message_cache else None
         self._stamps: dict[str, float] = {}
         self._aware: bool | None = None
         self._line = 0  # lines fed so far
@@ -117,7 +123,7 @@ class MemberMiner:
         evs: list[int] = []
         tid, lv, ts = self._tid, self._lvl, self._ts
         n = self._line
-        keys = "\n".join(lines).translate(_ZERO).split("\n")
+        keys = "\n".join(lines).translate(ZERO_DIGITS).split("\n")
         # The per-line hot path: each branch appends its columns itself (no helper call per line).
         for line, key in zip(lines, keys, strict=True):
             n += 1
@@ -217,31 +223,53 @@ class MemberMiner:
         m = self.detector.match(text)
         shape: tuple[Any, ...]
         if not self._timed:  # no timestamps in this file: every line is an event of its own
-            found, cluster = self.miner.classify(m, text, line_no)
-            shape = (_ALONE, cluster.id, _LEVEL_ID.get(detect_level(text) or found, 0))
+            shape = (_ALONE, *self._template_and_level(m, text, key[: len(text)], line_no))
         elif m is None:
             shape = (_UNSTAMPED,)
         else:  # whether these digits make a valid time (no month 13) is checked per line by `_base`
-            found, cluster = self.miner.classify(m, text, line_no)
-            lvl = _LEVEL_ID.get(detect_level(text[m.end() :]) or found, 0)
+            tid, lvl = self._template_and_level(m, text, key[m.end() : len(text)], line_no)
             groups = m.re.groupindex
             a, b = m.span()
             fs, fx = m.span("f") if "f" in groups else (-1, -1)
             s0, s1 = m.span("S") if "S" in groups else (-1, -1)
             tag = _FORMAT_TAG.get(m.re, "\ue0ff")  # memo keys of different formats never collide
             if s0 < 0 or ("epoch" in groups and m.group("epoch") is not None):
-                shape = (_WHOLE, cluster.id, lvl, a, b)
+                shape = (_WHOLE, tid, lvl, a, b)
             elif fs < 0:
-                shape = (_SECONDS, cluster.id, lvl, a, s0, s1, b, tag)
+                shape = (_SECONDS, tid, lvl, a, s0, s1, b, tag)
             else:
                 f6 = min(fx, fs + 6)
-                shape = (_FRACTION, cluster.id, lvl, a, s0, s1, fs, f6, fx, b, 10 ** (6 - (f6 - fs)), tag)
+                shape = (_FRACTION, tid, lvl, a, s0, s1, fs, f6, fx, b, 10 ** (6 - (f6 - fs)), tag)
         if len(key) > _SHAPE_MAX_CHARS:  # long lines (JSON records) rarely share a shape: not cached
             return shape
         if len(self._shapes) >= _SHAPE_LIMIT:
             self._shapes.clear()
         self._shapes[key] = shape
         return shape
+
+    def _template_and_level(
+        self, m: re.Match[str] | None, text: str, zeroed_message: str, line_no: int
+    ) -> tuple[int, int]:
+        """Raw template id and level id of a stamped line (or of any line in a file without stamps).
+
+        Looked up by `message_key` of the message first; the template search still runs while the
+        template collects example values, so examples are as without the cache."""
+        messages = self._messages
+        key = message_key(zeroed_message) if messages is not None and message_key is not None else None
+        if key is not None:
+            assert messages is not None
+            hit = messages.get(key)
+            if hit is not None and hit[0].sample_budget <= 0:
+                return hit[1]
+        found, cluster = self.miner.classify(m, text, line_no)
+        level = detect_level(text[m.end() :] if m is not None else text) or found
+        found_pair = (cluster.id, _LEVEL_ID.get(level, 0))
+        if key is not None and len(key) <= _SHAPE_MAX_CHARS:
+            assert messages is not None
+            if len(messages) >= _SHAPE_LIMIT:
+                messages.clear()
+            messages[key] = (cluster, found_pair)
+        return found_pair
 
     def _base(self, line: str, shape: tuple[Any, ...]) -> float | None:
         """The memoised part of a line's time: the start of its minute (whole epoch seconds), or for
@@ -345,12 +373,16 @@ def _epoch(ts: datetime) -> float:
 
 
 def mine_lines(
-    lines: Iterable[str], reference_year: int | None = None, on_block: Callable[[Block], None] | None = None
+    lines: Iterable[str],
+    reference_year: int | None = None,
+    on_block: Callable[[Block], None] | None = None,
+    *,
+    message_cache: bool = True,
 ) -> MinedMember:
     """Mine an iterable of lines (newlines stripped) block by block; `on_block` gets each block's columns."""
     it = iter(lines)
     head = list(islice(it, SAMPLE_LINES))
-    miner = MemberMiner(head, reference_year)
+    miner = MemberMiner(head, reference_year, message_cache=message_cache)
     batch = head
     while batch:
         block = miner.feed(batch)

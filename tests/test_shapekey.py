@@ -1,0 +1,100 @@
+"""The message cache key (`service.logs.shapekey`) and the block miner with the cache on and off."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench.logdata import FORMAT_NAMES, generate, multi_service_stream
+from service.logs.member import Block, MinedMember, mine_lines
+from service.logs.shapekey import ZERO_DIGITS, message_key
+
+
+def _key(message: str) -> str:
+    assert message_key is not None
+    return message_key(message.translate(ZERO_DIGITS))
+
+
+def test_extension_is_built() -> None:
+    # Every install with a C compiler builds it (setup.py); CI must not silently lose the speed.
+    assert message_key is not None
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("job 33f786e1-64e2-a416-4657-d112e0dbfdb0 done", "job 0b9c04aa-1111-4e2f-9a7d-00aa00bb00cc done"),
+        ("fault addr 0x7fa3c2b1 in tid 4", "fault addr 0x00e1ffd0 in tid 7"),
+        ("waiting=48530 size=4", "waiting=17 size=9"),
+        ("took 12.25s", "took 105.51s"),
+        (
+            "[req-9f1c2b3a-aaaa-4bbb-8ccc-0123456789ab d41d8cd98f00b204e9800998ecf8427e]",
+            "[req-1a2b3c4d-5e6f-7a8b-9c0d-abcdefabcdef d123456789abcdef0123456789abcdef]",
+        ),
+    ],
+)
+def test_ids_and_number_lengths_share_a_key(a: str, b: str) -> None:
+    assert _key(a) == _key(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("up eth0", "up eth12"),  # a one-digit suffix names a thing (masking keeps eth0)
+        ("state bad", "state fed"),  # hex letters alone are words
+        ("id a1b2c3d4e5f6=on", "id f6e5d4c3b2a1=on"),  # a key is kept by masking
+        ("call a1b2c3d4e5f6(x)", "call f6e5d4c3b2a1(x)"),  # so is a call's name
+        ("flag a1b2c3d4e5f6:true", "flag f6e5d4c3b2a1:true"),  # and a flag's name
+        ("x a1b2c3d4e5f6g", "x f6e5d4c3b2a1g"),  # part of a longer word
+        ("x 1234abcd", "x abcd1234"),  # the first character (letter or digit) stays
+        ("the deadbeef value", "the cafebabe value"),  # no digits: words, not ids
+    ],
+)
+def test_what_masking_tells_apart_keeps_apart(a: str, b: str) -> None:
+    assert _key(a) != _key(b)
+
+
+def test_key_is_total_on_odd_text() -> None:
+    for text in ("", "0", "0x", "0xg", "-" * 20, "é0a0a0a0a0a0 ü", "a" * 5000 + "0" * 5000, "\x00\udcff"):
+        assert isinstance(_key(text), str)
+
+
+def _mine(lines: list[str], cache: bool) -> tuple[list[Block], MinedMember]:
+    blocks: list[Block] = []
+    mined = mine_lines(lines, 2026, on_block=blocks.append, message_cache=cache)
+    return blocks, mined
+
+
+def _per_line(blocks: list[Block], mined: MinedMember) -> list[tuple[str, int, float | None, int]]:
+    pattern = {t.id: t.pattern for t in mined.templates}
+    return [
+        (pattern[mined.resolve[t]], lvl, None if math.isnan(ts) else ts, start)
+        for b in blocks
+        for t, lvl, ts, start in zip(b.template, b.level, b.ts, b.starts, strict=True)
+    ]
+
+
+def _summary(mined: MinedMember) -> list[tuple[object, ...]]:
+    return sorted(
+        (t.pattern, t.count, t.first_line, t.last_line, t.first_ts, t.last_ts, sorted(t.levels.items()))
+        for t in mined.templates
+    )
+
+
+@pytest.mark.parametrize("name", [*FORMAT_NAMES, "multi"])
+def test_message_cache_changes_nothing_but_speed(name: str) -> None:
+    lines = list(multi_service_stream(30_000)) if name == "multi" else generate(name, 6000, seed=3).lines
+    off_blocks, off = _mine(lines, cache=False)
+    on_blocks, on = _mine(lines, cache=True)
+    assert _per_line(on_blocks, on) == _per_line(off_blocks, off)
+    assert _summary(on) == _summary(off)
+    assert (on.lines, on.events, on.levels, on.first_ts, on.last_ts) == (
+        off.lines,
+        off.events,
+        off.levels,
+        off.first_ts,
+        off.last_ts,
+    )
+    for t in on.templates:  # examples are still collected while the cache answers
+        assert all(values for values in t.examples) or not t.examples
