@@ -237,3 +237,30 @@ def test_program_dash_header_is_cut_whatever_flags_the_program_carries() -> None
     assert header.cut(lines[1])[2] == "h1.example.org:443 open via gw 1 s"
     miner, ids = mine(lines)
     assert sorted(t.pattern for t in miner.templates()) == ["<*> closed after <*> s", "<*> open via gw <*> s"]
+
+
+def test_names_shared_by_two_templates_generalise_below_min_distinct() -> None:
+    # Three or four users (fewer than min_distinct=5) in two templates: the same three words are the
+    # alternatives of a slot in both, so the slot is a name, not a verb.
+    users = ["cyrus", "news", "test", "root"]
+    lines = []
+    for i in range(24):
+        user = users[i % 4]
+        if user != "root":
+            lines.append(
+                f"Jun 15 04:06:{i:02d} combo su(pam_unix)[{900 + i}]: session opened for user {user} by (uid=0)"
+            )
+        lines.append(f"Jun 15 04:06:{i:02d} combo su(pam_unix)[{900 + i}]: session closed for user {user}")
+    miner, ids = mine(lines)
+    assert sorted(t.pattern for t in miner.templates()) == [
+        "session closed for user <*>",
+        "session opened for user <*> by (uid=<*>)",
+    ]
+    # Three alternatives in one template only, or two shared ones, stay words.
+    lines = [
+        f"2026-03-04 10:00:{i:02d},000 INFO a: service {['web', 'db', 'mq'][i % 3]} restarted"
+        for i in range(9)
+    ]
+    lines += [f"2026-03-04 10:01:{i:02d},000 INFO a: task {['web', 'db'][i % 2]} queued" for i in range(6)]
+    miner, ids = mine(lines)
+    assert len(miner.templates()) == 5

@@ -115,7 +115,11 @@ def _unit_targets(values: set[str], after_number: bool) -> dict[str, str]:
 
 
 def _targets(
-    key: tuple[str, ...], values: set[str], min_distinct: int, after_number: bool = False
+    key: tuple[str, ...],
+    values: set[str],
+    min_distinct: int,
+    after_number: bool = False,
+    names: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
     """Map the values at one position to the value they merge into (empty: no merge)."""
     if WILDCARD in values:
@@ -129,12 +133,52 @@ def _targets(
         return {v: p for v in values for p in patterns if v != p and WILDCARD not in v and _fits(p, v)}
     # Enough constant words around the slot ('(<*>' is masked, not constant) to call it a name.
     anchored = sum(WILDCARD not in t for t in key) >= max(1, len(key) / 2)
-    if anchored and len(values) >= min_distinct and all(" " not in v for v in values):
+    distinct = len(values) if len(values) >= min_distinct else len(values & names)
+    if anchored and distinct >= min(min_distinct, _SHARED_NAMES) and all(" " not in v for v in values):
         return dict.fromkeys(values, WILDCARD)
     return {}
 
 
-def _merge_position(live: list[Cluster], pos: int, min_distinct: int, limit: int) -> dict[int, Cluster]:
+# A slot is a name slot, below `min_distinct` values, when this many of its words are also the
+# alternatives of a slot in another template: "session opened for user cyrus|news|test by ..." and
+# "session closed for user cyrus|news|test|root" name the same users. Verb pairs (opened/closed)
+# rarely recur as the same set of three.
+_SHARED_NAMES = 3
+
+
+def shared_names(clusters: list[Cluster], min_distinct: int) -> frozenset[str]:
+    """Words that are, together with at least two others, the alternatives of a slot in two or more
+    templates (clusters equal but for that slot)."""
+    slots: list[frozenset[str]] = []
+    by_length: defaultdict[int, list[Cluster]] = defaultdict(list)
+    for c in clusters:
+        by_length[len(c.tokens)].append(c)
+    for same in by_length.values():
+        if len(same) < _SHARED_NAMES:
+            continue
+        for pos in range(len(same[0].tokens)):
+            groups: defaultdict[tuple[str, ...], set[str]] = defaultdict(set)
+            for c in same:
+                t = c.tokens[pos]
+                if WILDCARD not in t and " " not in t:
+                    groups[c.tokens[:pos] + c.tokens[pos + 1 :]].add(t)
+            slots.extend(frozenset(v) for v in groups.values() if _SHARED_NAMES <= len(v) < min_distinct)
+    where: defaultdict[str, list[int]] = defaultdict(list)
+    for i, values in enumerate(slots):
+        for v in values:
+            where[v].append(i)
+    names: set[str] = set()
+    for i, values in enumerate(slots):
+        shared = Counter(j for v in values for j in where[v] if j != i)
+        for j, n in shared.items():
+            if n >= _SHARED_NAMES:
+                names |= values & slots[j]
+    return frozenset(names)
+
+
+def _merge_position(
+    live: list[Cluster], pos: int, min_distinct: int, limit: int, names: frozenset[str] = frozenset()
+) -> dict[int, Cluster]:
     groups: defaultdict[tuple[str, ...], list[Cluster]] = defaultdict(list)
     for c in live:
         groups[c.tokens[:pos] + c.tokens[pos + 1 :]].append(c)
@@ -143,7 +187,7 @@ def _merge_position(live: list[Cluster], pos: int, min_distinct: int, limit: int
         if len(members) < 2:
             continue
         after_number = pos > 0 and WILDCARD in key[pos - 1]
-        targets = _targets(key, {c.tokens[pos] for c in members}, min_distinct, after_number)
+        targets = _targets(key, {c.tokens[pos] for c in members}, min_distinct, after_number, names)
         if not targets:
             continue
         members.sort(key=lambda c: c.id)
@@ -224,12 +268,13 @@ def generalize(clusters: list[Cluster], min_distinct: int, limit: int) -> dict[i
     for c in clusters:
         by_length[len(c.tokens)].append(c)
     absorbed: dict[int, Cluster] = {}
+    names = shared_names(clusters, min_distinct)
     for live in by_length.values():
         changed = len(live) > 1
         while changed:
             changed = False
             for pos in range(len(live[0].tokens)):
-                merged = _merge_position(live, pos, min_distinct, limit)
+                merged = _merge_position(live, pos, min_distinct, limit, names)
                 if merged:
                     absorbed.update(merged)
                     live = [c for c in live if c.id not in merged]
