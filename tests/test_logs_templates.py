@@ -25,14 +25,14 @@ from service.logs.clusters import Cluster, merge_covered
         ("open /var/log/app.log failed", "open <*> failed"),
         ("fetch https://example.com/a?b=c", "fetch <*>"),
         ("mail bob@example.com", "mail <*>"),
-        ("user=alice size=42 (uid=0)", "user=<*> size=<*> (uid=<*>)"),
+        ("user=alice size=42 (uid=0)", "user=alice size=<*> (uid=<*>)"),
         ("blk_-1608999687919862906 count 7", "<*> count <*>"),
         ('said "hello there friend" twice', 'said "<*>" twice'),
         ('"GET /api/users/12/orders?x=1 HTTP/1.1" 200', '"GET /api/users/<*>/orders?<*> <*>" <*>'),
         ("Connection closed by peer", "Connection closed by peer"),
         ("idle since Tue Mar  3 09:15:02 2026 for host b", "idle since <*> for host b"),
         ('got tag="Disk Sync", owner=Pool{42}, n=7', 'got tag="<*>", owner=<*>, n=<*>'),
-        ('got tag="idle", owner=none, n=8', 'got tag="<*>", owner=<*>, n=<*>'),
+        ('got tag="idle", owner=none, n=8', 'got tag="<*>", owner=none, n=<*>'),
         ("sent 1190 bytes (1.16 KB), got 0 bytes in <1 sec", "sent <*> bytes, got <*> bytes in <*> sec"),
         ("key down true canceled False, owner=null", "key down <*> canceled <*>, owner=<*>"),
         ("clip isOverlap:false, retry:true at a:b", "clip isOverlap:<*>, retry:<*> at a:b"),
@@ -264,3 +264,29 @@ def test_names_shared_by_two_templates_generalise_below_min_distinct() -> None:
     lines += [f"2026-03-04 10:01:{i:02d},000 INFO a: task {['web', 'db'][i % 2]} queued" for i in range(6)]
     miner, ids = mine(lines)
     assert len(miner.templates()) == 5
+
+
+def test_word_value_of_a_key_is_kept_until_the_slot_has_many() -> None:
+    # user=root and user=guest are different events until many users show it is a name slot, which
+    # then keeps its key (user=<*>); a value with a digit is masked at once and joins that slot.
+    assert (
+        mask_text("failure; tty=NODEVssh rhost=10.0.0.1 user=root")
+        == "failure; tty=NODEVssh rhost=<*> user=root"
+    )
+    assert mask_text("ok user=test9 state=true") == "ok user=<*> state=<*>"
+    few = [
+        f"Jun 15 02:04:{i:02d} combo sshd[{i}]: auth failure; rhost=10.0.0.{i}  user={['root', 'guest'][i % 2]}"
+        for i in range(8)
+    ]
+    miner, _ = mine(few)
+    assert sorted(t.pattern for t in miner.templates()) == [
+        "auth failure; rhost=<*> user=guest",
+        "auth failure; rhost=<*> user=root",
+    ]
+    names = ["root", "uucp", "ftp", "git", "mysql", "sshd", "test9"]
+    many = [
+        f"Jun 15 02:05:{i:02d} combo sshd[{i}]: auth failure; rhost=10.0.0.{i}  user={names[i % 7]}"
+        for i in range(14)
+    ]
+    miner, _ = mine(many)
+    assert [t.pattern for t in miner.templates()] == ["auth failure; rhost=<*> user=<*>"]

@@ -135,8 +135,17 @@ def _targets(
     anchored = sum(WILDCARD not in t for t in key) >= max(1, len(key) / 2)
     distinct = len(values) if len(values) >= min_distinct else len(values & names)
     if anchored and distinct >= min(min_distinct, _SHARED_NAMES) and all(" " not in v for v in values):
-        return dict.fromkeys(values, WILDCARD)
+        return dict.fromkeys(values, _slot_pattern(values))
     return {}
+
+
+def _slot_pattern(values: set[str]) -> str:
+    """'user=<*>' when every value is the same key with a different word (user=root, user=uucp),
+    else a bare wildcard."""
+    key, eq, _ = next(iter(values)).partition("=")
+    if eq and key and all(v.startswith(key + "=") for v in values):
+        return key + "=" + WILDCARD
+    return WILDCARD
 
 
 # A slot is a name slot, below `min_distinct` values, when this many of its words are also the

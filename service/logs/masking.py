@@ -33,6 +33,9 @@ _SHAPES = re.compile(
 # Tokens that are wholly variable with no surrounding punctuation to keep: the common case.
 _PLAIN_VARIABLE = re.compile(r"([(\[{<\"']*)[\w.:/@+-]*\d[\w.:/@+-]*?([)\]}>,;:.\"'!?]*)").fullmatch
 _KEY = re.compile(r"[A-Za-z_][\w.-]*").fullmatch
+# A value that is one plain word (user=root, tty=NODEVssh, state=running) is kept like any other
+# word: a slot of many such words still generalises in `clusters`, a few stay apart.
+_WORD_VALUE = re.compile(r"[A-Za-z]+").fullmatch
 # A relative path or component name with a dotted part: "conf/app.yaml", "com.example/.MainActivity".
 _DOTTED_PATH = re.compile(r"[\w$-][\w.$-]*(?:/[\w.$-]*)+").fullmatch
 # A word with a one-digit suffix names a thing, not a count: eth0, awdl0, IPv6, ssh2, md5.
@@ -153,7 +156,9 @@ def mask_token(token: str) -> str:
     core = token[start:end]
     key, eq, value = core.partition("=")
     if eq and _KEY(key):  # key=value: the key stays, a value is variable
-        return token[:start] + key + eq + _quoted_wildcard(value) + token[end:] if value else token
+        if not value or (_WORD_VALUE(value) and value not in _LITERALS):
+            return token
+        return token[:start] + key + eq + _quoted_wildcard(value) + token[end:]
     # The rarer shapes are tested behind cheap substring checks: unique tokens come here often.
     if "..." in core:
         leader = _DOT_LEADER(core)
