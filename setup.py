@@ -8,6 +8,6 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension("service.logs._shapekey", ["service/logs/_shapekey.c"], optional=True),
+        Extension("service._native", ["service/_native.c"], optional=True),
     ]
 )

@@ -210,7 +210,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=500, help="MB of log text in the ingest archive")
     parser.add_argument("--gb", type=float, default=None, help="GB of log text (overrides --mb)")
-    parser.add_argument("--pack-lines", type=int, default=1_000_000)
+    parser.add_argument("--pack-lines", type=int, default=1_000_000, help="0: no pack step")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument(
         "--burst-max-lines",
@@ -221,7 +221,8 @@ def main() -> None:
     args = parser.parse_args()
     if not args.skip_ingest:
         ingest(int(args.gb * 1024) if args.gb else args.mb)
-    pack_big(args.pack_lines, args.burst_max_lines or None)
+    if args.pack_lines > 0:
+        pack_big(args.pack_lines, args.burst_max_lines or None)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,16 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+ascii_line_units: Callable[[str], int] | None
+try:
+    from service._native import ascii_line_units
+except ImportError:  # pragma: no cover - built by every install that has a C compiler
+    ascii_line_units = None
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +107,12 @@ class EstimatingCounter:
         joined = "\n".join(lines)
         if not (joined.isascii() and head.isascii() and tail.isascii()) or "\n" in tail[:1]:
             return self.count(head + "".join(f"{first + i}| {line}\n" for i, line in enumerate(lines)) + tail)
+        units = _count_ascii(head) + _count_ascii(tail) + _number_units(first, first + len(lines))
+        if ascii_line_units is not None:
+            return (units + ascii_line_units(joined)) // _UNIT + 1
         costs = self._line_costs
         if len(costs) > 100_000:
             costs.clear()
-        units = _count_ascii(head) + _count_ascii(tail)
         for key in joined.translate(_CLASS_CHARS).split("\n"):
             cost = costs.get(key)
             if cost is None:
@@ -111,7 +120,6 @@ class EstimatingCounter:
                 if len(key) <= 1024:  # bounded memory: long lines are priced, not remembered
                     costs[key] = cost
             units += cost
-        units += sum(_UNIT * ((len(str(n)) + 2) // 3) for n in range(first, first + len(lines)))
         return units // _UNIT + 1
 
 
@@ -144,6 +152,17 @@ def _runs(classes: bytes, kind: int) -> Counter[int]:
 _CLASS_CHARS = {
     c: {97: "a", 48: "0", 46: ".", 120: "\x0b"}.get(_CLASS[c], chr(_CLASS[c])) for c in range(128)
 }
+
+
+def _number_units(start: int, stop: int) -> int:
+    """Units of the line numbers start..stop-1 (digit runs: a token per 3 digits), by digit count."""
+    units, low, high = 0, 0, 10
+    for digits in range(1, len(str(max(stop - 1, 0))) + 1):
+        overlap = min(stop, high) - max(start, low)
+        if overlap > 0:
+            units += overlap * _UNIT * ((digits + 2) // 3)
+        low, high = high, high * 10
+    return units
 
 
 def _line_cost(shape: str) -> int:

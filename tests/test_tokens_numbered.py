@@ -37,3 +37,34 @@ def test_repeated_shapes_reuse_the_cache_and_stay_exact() -> None:
         block = lines[start : start + 500]
         assert counter.count_numbered(block, start + 1) == _whole(counter, block, start + 1, "", "")
     assert counter == EstimatingCounter()  # the cache is not part of the counter's identity
+
+
+def test_compiled_line_prices_equal_the_python_prices() -> None:
+    from service import tokens
+
+    assert tokens.ascii_line_units is not None  # built by the install (setup.py)
+    rng = random.Random(11)
+    alphabet = "aZ09 \t.,;:-/\r\x0b\x0c\x1c\x1f\x00|<{"
+    for _ in range(5000):
+        lines = [
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(rng.randint(1, 6))
+        ]
+        joined = "\n".join(lines)
+        python = sum(tokens._line_cost(key) for key in joined.translate(tokens._CLASS_CHARS).split("\n"))
+        assert tokens.ascii_line_units(joined) == python, repr(joined)
+
+
+def test_line_number_prices_by_digit_count() -> None:
+    from service.tokens import _UNIT, _number_units
+
+    for start, stop in [
+        (1, 1),
+        (1, 2),
+        (9, 11),
+        (1, 501),
+        (998, 1003),
+        (99_999, 100_001),
+        (0, 12),
+        (7, 1_000_001),
+    ]:
+        assert _number_units(start, stop) == sum(_UNIT * ((len(str(n)) + 2) // 3) for n in range(start, stop))

@@ -7,7 +7,7 @@ as "00" and every hex word (UUIDs, hashes, 0x addresses: 8+ hex characters holdi
 as its first character. Masking treats all of these only as "a token with digits", so messages with
 one key get one template and one level (tests/test_shapekey.py checks this on every format).
 
-`message_key` is compiled (`_shapekey.c`, ~0.2 µs a message); a pure-Python one would cost more than
+`message_key` is compiled (`service/_native.c`, ~0.2 µs a message); a pure-Python one would cost more than
 the search it saves, so without the extension (no C compiler at install) the message cache is off and
 mining is only slower, never different.
 """
@@ -22,6 +22,6 @@ ZERO_DIGITS = str.maketrans("123456789", "000000000")
 
 message_key: Callable[[str], str] | None
 try:
-    from ._shapekey import message_key
+    from service._native import message_key
 except ImportError:  # pragma: no cover - built by every install that has a C compiler
     message_key = None
