@@ -13,16 +13,20 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-static int is_digit(Py_UCS4 c) { return c >= '0' && c <= '9'; }
-static int is_hex_letter(Py_UCS4 c) { return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-static int is_hex(Py_UCS4 c) { return is_digit(c) || is_hex_letter(c); }
-static int is_word(Py_UCS4 c) {
+/* Loops take the string kind as an argument and are inlined into a branch per kind, so the common
+ * 1-byte case compiles to plain byte reads. */
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE int is_digit(Py_UCS4 c) { return c >= '0' && c <= '9'; }
+INLINE int is_hex_letter(Py_UCS4 c) { return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+INLINE int is_hex(Py_UCS4 c) { return is_digit(c) || is_hex_letter(c); }
+INLINE int is_word(Py_UCS4 c) {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
-static int is_space(Py_UCS4 c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+INLINE int is_space(Py_UCS4 c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 
 /* Length of the hex word starting at i (after an optional "0x"), or 0 when there is none. */
-static Py_ssize_t hex_word(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, Py_ssize_t *prefix) {
+INLINE Py_ssize_t hex_word(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, Py_ssize_t *prefix) {
     Py_ssize_t start = i, j, end, digits = 0, letters = 0;
     *prefix = 0;
     if (i > 0 && is_word(PyUnicode_READ(kind, data, i - 1))) return 0;
@@ -98,6 +102,49 @@ static PyObject *message_key(PyObject *self, PyObject *arg) {
     return result;
 }
 
+/* shape_keys: the line shapes of service.logs.member for a block of lines joined by '\n': every ASCII
+ * digit as '0' and, inside hex words (as in message_key), every character but the dashes as '0' except a
+ * leading letter, which becomes 'a' or 'A'. Lengths and positions are kept, so a shape's timestamp spans
+ * hold for every line of that shape. */
+INLINE void fill_shape_keys(int kind, const void *data, Py_ssize_t n, int out_kind, void *out) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (is_hex(c)) {
+            Py_ssize_t prefix, len = hex_word(kind, data, n, i, &prefix);
+            if (len > 0) {
+                for (Py_ssize_t j = i; j < i + len; j++) {
+                    Py_UCS4 w = PyUnicode_READ(kind, data, j);
+                    if (is_digit(w) || (j > i + prefix && w != '-')) w = '0';
+                    else if (j == i + prefix) w = (w >= 'a' && w <= 'f') ? 'a' : 'A';
+                    PyUnicode_WRITE(out_kind, out, j, w);
+                }
+                i += len;
+                continue;
+            }
+        }
+        PyUnicode_WRITE(out_kind, out, i, is_digit(c) ? '0' : c);
+        i++;
+    }
+}
+
+static PyObject *shape_keys(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "shape_keys() needs a str");
+        return NULL;
+    }
+    if (PyUnicode_READY(arg) < 0) return NULL;
+    int kind = PyUnicode_KIND(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    PyObject *result = PyUnicode_New(n, PyUnicode_MAX_CHAR_VALUE(arg));
+    if (result == NULL) return NULL;
+    if (kind == PyUnicode_1BYTE_KIND && PyUnicode_KIND(result) == PyUnicode_1BYTE_KIND)
+        fill_shape_keys(PyUnicode_1BYTE_KIND, PyUnicode_DATA(arg), n, PyUnicode_1BYTE_KIND, PyUnicode_DATA(result));
+    else
+        fill_shape_keys(kind, PyUnicode_DATA(arg), n, PyUnicode_KIND(result), PyUnicode_DATA(result));
+    return result;
+}
+
 /* ascii_line_units: the estimator's price (service/tokens.py, in 1/48 token) of ASCII lines rendered as
  * "N| line\n", summed over the '\n'-separated lines of the argument, without N's digits. Per line: letter
  * runs 48 per 9 letters, digit runs 48 per 3 digits, symbol runs max(48, 16 per symbol), runs of 2+ blanks
@@ -156,8 +203,217 @@ static PyObject *ascii_line_units(PyObject *self, PyObject *arg) {
     return PyLong_FromLongLong(units);
 }
 
+/* feed_known: the per-line loop of service.logs.member.MemberMiner.feed for lines whose shape and time
+ * memo are already known; it stops at the first line that needs Python (a new shape, a new minute, a
+ * second >= 60, a non-ASCII digit, the first event of the file) and returns where, with the open event.
+ * Shapes are the tuples built by MemberMiner._shape; the arithmetic is the same as in Python. */
+enum { K_UNSTAMPED, K_FRACTION, K_WHOLE, K_ALONE, K_SECONDS };
+
+static int slice_int(PyObject *line, Py_ssize_t a, Py_ssize_t b, long long *out) {
+    if (a < 0 || b > PyUnicode_GET_LENGTH(line) || a >= b || b - a > 18) return 0;
+    int kind = PyUnicode_KIND(line);
+    const void *data = PyUnicode_DATA(line);
+    long long v = 0;
+    for (Py_ssize_t i = a; i < b; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < '0' || c > '9') return 0;
+        v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* tag + line[a:b] + line[c:d] as a str equal to the one Python builds (NULL with no error: not handled). */
+static PyObject *memo_key(PyObject *tag, PyObject *line, Py_ssize_t a, Py_ssize_t b, Py_ssize_t c, Py_ssize_t d) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line);
+    if (a < 0 || b < a || b > n || c < 0 || d < c || d > n || PyUnicode_GET_LENGTH(tag) != 1) return NULL;
+    Py_UCS4 t = PyUnicode_READ_CHAR(tag, 0);
+    if (PyUnicode_IS_ASCII(line) && t >= 0x100 && t <= 0xFFFF) { /* the usual case: one UCS2 string */
+        PyObject *key = PyUnicode_New(1 + (b - a) + (d - c), 0xFFFF);
+        if (key == NULL) return NULL;
+        Py_UCS2 *out = PyUnicode_2BYTE_DATA(key);
+        const Py_UCS1 *in = PyUnicode_1BYTE_DATA(line);
+        Py_ssize_t o = 0;
+        out[o++] = (Py_UCS2)t;
+        for (Py_ssize_t i = a; i < b; i++) out[o++] = in[i];
+        for (Py_ssize_t i = c; i < d; i++) out[o++] = in[i];
+        return key;
+    }
+    PyObject *left = PyUnicode_Substring(line, a, b), *right = PyUnicode_Substring(line, c, d), *key = NULL;
+    if (left != NULL && right != NULL) {
+        PyObject *head = PyUnicode_Concat(tag, left);
+        if (head != NULL) {
+            key = PyUnicode_Concat(head, right);
+            Py_DECREF(head);
+        }
+    }
+    Py_XDECREF(left);
+    Py_XDECREF(right);
+    return key;
+}
+
+static int item_ssize(PyObject *tuple, Py_ssize_t i, Py_ssize_t *out) {
+    PyObject *v = PyTuple_GET_ITEM(tuple, i);
+    if (!PyLong_CheckExact(v)) return 0;
+    *out = PyLong_AsSsize_t(v);
+    if (*out == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* A memoised base time as an integer (FRACTION, SECONDS) or a double (WHOLE); 0 when absent/odd. */
+static int memo_base(PyObject *stamps, PyObject *key, long long *as_int, double *as_double, int *is_int) {
+    PyObject *base = PyDict_GetItemWithError(stamps, key);
+    if (base == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (PyLong_CheckExact(base)) {
+        int overflow = 0;
+        *as_int = PyLong_AsLongLongAndOverflow(base, &overflow);
+        if (overflow || (*as_int == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            return 0;
+        }
+        *is_int = 1;
+        return 1;
+    }
+    if (PyFloat_CheckExact(base)) {
+        *as_double = PyFloat_AS_DOUBLE(base);
+        *is_int = 0;
+        return 1;
+    }
+    return 0;
+}
+
+static PyObject *feed_known(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 12) {
+        PyErr_SetString(PyExc_TypeError, "feed_known() takes 12 arguments");
+        return NULL;
+    }
+    PyObject *lines = args[0], *keys = args[1], *shapes = args[3], *stamps = args[4];
+    if (!PyList_CheckExact(lines) || !PyList_CheckExact(keys) || !PyDict_CheckExact(shapes) ||
+        !PyDict_CheckExact(stamps) || PyList_GET_SIZE(lines) != PyList_GET_SIZE(keys)) {
+        PyErr_SetString(PyExc_TypeError, "feed_known(): lines, keys, shapes, stamps");
+        return NULL;
+    }
+    Py_ssize_t i = PyLong_AsSsize_t(args[2]);
+    long tid = PyLong_AsLong(args[5]), lv = PyLong_AsLong(args[6]);
+    double ts = PyFloat_AsDouble(args[7]);
+    if (PyErr_Occurred()) return NULL;
+    Py_buffer tpl, lvl, tss, evs;
+    Py_ssize_t n = PyList_GET_SIZE(lines);
+    if (PyObject_GetBuffer(args[8], &tpl, PyBUF_WRITABLE | PyBUF_FORMAT) < 0) return NULL;
+    if (PyObject_GetBuffer(args[9], &lvl, PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&tpl);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[10], &tss, PyBUF_WRITABLE | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&tpl);
+        PyBuffer_Release(&lvl);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[11], &evs, PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&tpl);
+        PyBuffer_Release(&lvl);
+        PyBuffer_Release(&tss);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (tpl.itemsize != sizeof(int) || tss.itemsize != sizeof(double) || tpl.len / tpl.itemsize < n ||
+        lvl.len < n || tss.len / tss.itemsize < n || evs.len < n) {
+        PyErr_SetString(PyExc_ValueError, "feed_known(): output buffers too small or of the wrong type");
+        goto done;
+    }
+    int *tpl_out = tpl.buf;
+    unsigned char *lvl_out = lvl.buf, *evs_out = evs.buf;
+    double *tss_out = tss.buf;
+    for (; i < n; i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i), *key = PyList_GET_ITEM(keys, i);
+        if (!PyUnicode_CheckExact(line) || !PyUnicode_CheckExact(key)) break;
+        PyObject *shape = PyDict_GetItemWithError(shapes, key);
+        if (shape == NULL) {
+            if (PyErr_Occurred()) goto done;
+            break;
+        }
+        Py_ssize_t kind;
+        if (!PyTuple_CheckExact(shape) || PyTuple_GET_SIZE(shape) < 1 || !item_ssize(shape, 0, &kind)) break;
+        int start = 1;
+        if (kind == K_FRACTION || kind == K_SECONDS) {
+            Py_ssize_t size = kind == K_FRACTION ? 12 : 8, v[12];
+            if (PyTuple_GET_SIZE(shape) != size) break;
+            int ok = 1;
+            for (Py_ssize_t j = 1; j < size - 1 && ok; j++) ok = item_ssize(shape, j, &v[j]);
+            PyObject *tag = PyTuple_GET_ITEM(shape, size - 1);
+            if (!ok || !PyUnicode_CheckExact(tag)) break;
+            /* FRACTION: (kind, tid, lvl, a, s0, s1, fs, f6, fx, b, mult, tag); SECONDS: (kind, tid, lvl, a, s0, s1, b, tag) */
+            Py_ssize_t a = v[3], s0 = v[4], s1 = v[5];
+            Py_ssize_t rest = kind == K_FRACTION ? v[8] : s1, b = kind == K_FRACTION ? v[9] : v[6];
+            PyObject *mk = memo_key(tag, line, a, s0, rest, b);
+            if (mk == NULL) {
+                if (PyErr_Occurred()) goto done;
+                break;
+            }
+            long long base, sec, frac = 0;
+            double unused;
+            int is_int = 0, found = memo_base(stamps, mk, &base, &unused, &is_int);
+            Py_DECREF(mk);
+            if (!found || !is_int || !slice_int(line, s0, s1, &sec) || sec >= 60) break;
+            if (kind == K_FRACTION) {
+                if (!slice_int(line, v[6], v[7], &frac)) break;
+                ts = (double)((base + sec) * 1000000LL + frac * (long long)v[10]) / 1e6;
+            } else {
+                ts = (double)(base + sec);
+            }
+            tid = (long)v[1];
+            lv = (long)v[2];
+        } else if (kind == K_WHOLE) {
+            Py_ssize_t v[5];
+            if (PyTuple_GET_SIZE(shape) != 5 || !item_ssize(shape, 1, &v[1]) || !item_ssize(shape, 2, &v[2]) ||
+                !item_ssize(shape, 3, &v[3]) || !item_ssize(shape, 4, &v[4]))
+                break;
+            if (v[3] < 0 || v[4] < v[3] || v[4] > PyUnicode_GET_LENGTH(line)) break;
+            PyObject *mk = PyUnicode_Substring(line, v[3], v[4]);
+            if (mk == NULL) goto done;
+            long long as_int;
+            double as_double;
+            int is_int = 0, found = memo_base(stamps, mk, &as_int, &as_double, &is_int);
+            Py_DECREF(mk);
+            if (!found) break;
+            ts = is_int ? (double)as_int : as_double;
+            tid = (long)v[1];
+            lv = (long)v[2];
+        } else if (kind == K_ALONE) {
+            Py_ssize_t t, l;
+            if (PyTuple_GET_SIZE(shape) != 3 || !item_ssize(shape, 1, &t) || !item_ssize(shape, 2, &l)) break;
+            tid = (long)t;
+            lv = (long)l;
+            ts = Py_NAN;
+        } else if (kind == K_UNSTAMPED && tid >= 0) {
+            start = 0; /* continues the open event */
+        } else {
+            break;
+        }
+        tpl_out[i] = (int)tid;
+        lvl_out[i] = (unsigned char)lv;
+        tss_out[i] = ts;
+        evs_out[i] = (unsigned char)start;
+    }
+    result = Py_BuildValue("(nlld)", i, tid, lv, ts);
+done:
+    PyBuffer_Release(&tpl);
+    PyBuffer_Release(&lvl);
+    PyBuffer_Release(&tss);
+    PyBuffer_Release(&evs);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"message_key", message_key, METH_O, "The cache key of a log message (see service.logs.shapekey)."},
+    {"shape_keys", shape_keys, METH_O, "Line shapes of a block of lines joined by newlines."},
+    {"feed_known", (PyCFunction)(void (*)(void))feed_known, METH_FASTCALL, "The block miner's loop over known lines."},
     {"ascii_line_units", ascii_line_units, METH_O, "Price of ASCII lines as numbered lines (service.tokens)."},
     {NULL, NULL, 0, NULL},
 };

@@ -98,3 +98,31 @@ def test_message_cache_changes_nothing_but_speed(name: str) -> None:
     )
     for t in on.templates:  # examples are still collected while the cache answers
         assert all(values for values in t.examples) or not t.examples
+
+
+def test_shape_keys_keep_positions_and_fold_ids() -> None:
+    from service._native import shape_keys
+
+    a = "2026-03-04 10:00:00,012 INFO job 33f786e1-64e2-a416-4657-d112e0dbfdb0 at 0x7fa3c2b1\n04-Dec-2026 x"
+    b = "2026-11-30 23:59:59,999 INFO job 0b9c04aa-1111-4e2f-9a7d-00aa00bb00cc at 0x00e1ffd0\n04-Dec-2026 x"
+    assert len(shape_keys(a)) == len(a)
+    assert shape_keys(a) == shape_keys(b)
+    assert shape_keys("level bad 12") == "level bad 00"  # words stay, digits zeroed
+    assert shape_keys("é 12 ü") == "é 00 ü"
+
+
+@pytest.mark.parametrize("name", [*FORMAT_NAMES, "multi"])
+def test_compiled_loop_mines_like_python(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.logs import member
+
+    lines = list(multi_service_stream(30_000)) if name == "multi" else generate(name, 6000, seed=5).lines
+    compiled_blocks, compiled = _mine(lines, cache=True)
+    monkeypatch.setattr(member, "feed_known", None)
+    monkeypatch.setattr(member, "shape_keys", None)
+    python_blocks, python = _mine(lines, cache=True)
+    assert _per_line(compiled_blocks, compiled) == _per_line(python_blocks, python)
+    assert _summary(compiled) == _summary(python)
+    assert {t.pattern: t.examples for t in compiled.templates} == {
+        t.pattern: t.examples for t in python.templates
+    }
+    assert compiled.to_dict() == python.to_dict()

@@ -22,11 +22,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import compress, islice
+from operator import eq
 from typing import Any
 
 from .clusters import Cluster
 from .levels import detect_level
-from .shapekey import ZERO_DIGITS, message_key
+from .shapekey import ZERO_DIGITS, feed_known, message_key, shape_keys
 from .templates import Template, TemplateMiner
 from .timestamps import FORMATS, TimestampDetector
 
@@ -116,79 +117,66 @@ class MemberMiner:
 
     def feed(self, lines: list[str]) -> Block:
         """Mine the next lines of the file; returns their per-line columns."""
-        shapes, stamps = self._shapes, self._stamps
-        tpl: list[int] = []
-        lvl: list[int] = []
-        tss: list[float] = []
-        evs: list[int] = []
+        count = len(lines)
+        tpl = array("i", bytes(4 * count))
+        lvl = bytearray(count)
+        tss = array("d", bytes(8 * count))
+        evs = bytearray(count)
+        joined = "\n".join(lines)
+        keys = (shape_keys(joined) if shape_keys is not None else joined.translate(ZERO_DIGITS)).split("\n")
         tid, lv, ts = self._tid, self._lvl, self._ts
-        n = self._line
-        keys = "\n".join(lines).translate(ZERO_DIGITS).split("\n")
-        # The per-line hot path: each branch appends its columns itself (no helper call per line).
-        for line, key in zip(lines, keys, strict=True):
-            n += 1
-            shape = shapes.get(key)
-            if shape is None:
-                shape = self._shape(line, key, n)
-            kind = shape[0]
-            if kind == _FRACTION:
-                _, s_tid, s_lvl, a, s0, s1, fs, f6, fx, b, mult, tag = shape
-                base = stamps.get(tag + line[a:s0] + line[fx:b])
-                if base is None:
-                    base = self._base(line, shape)
-                if base is not None and (sec := int(line[s0:s1])) < 60:
-                    tid, lv = s_tid, s_lvl
-                    ts = ((base + sec) * 1_000_000 + int(line[fs:f6]) * mult) / 1e6
-                    evs.append(1)
-                    tpl.append(tid)
-                    lvl.append(lv)
-                    tss.append(ts)
-                    continue
-            elif kind == _SECONDS:
-                _, s_tid, s_lvl, a, s0, s1, b, tag = shape
-                base = stamps.get(tag + line[a:s0] + line[s1:b])
-                if base is None:
-                    base = self._base(line, shape)
-                if base is not None and (sec := int(line[s0:s1])) < 60:
-                    tid, lv, ts = s_tid, s_lvl, float(base + sec)
-                    evs.append(1)
-                    tpl.append(tid)
-                    lvl.append(lv)
-                    tss.append(ts)
-                    continue
-            elif kind == _WHOLE:
-                base = stamps.get(line[shape[3] : shape[4]])
-                if base is None:
-                    base = self._base(line, shape)
-                if base is not None:
-                    tid, lv, ts = shape[1], shape[2], base
-                    evs.append(1)
-                    tpl.append(tid)
-                    lvl.append(lv)
-                    tss.append(ts)
-                    continue
-            elif kind == _ALONE:
-                tid, lv, ts = shape[1], shape[2], math.nan
-                evs.append(1)
-                tpl.append(tid)
-                lvl.append(lv)
-                tss.append(ts)
-                continue
-            # No (valid) timestamp: continues the open event, or opens the one before the first stamp.
-            if tid >= 0:
-                evs.append(0)
-            else:
-                tid, lv, ts = self._classify(line.rstrip("\r"), n), 0, math.nan
-                evs.append(1)
-            tpl.append(tid)
-            lvl.append(lv)
-            tss.append(ts)
-        first = self._line + 1
-        self._line = n
+        shapes, stamps, first = self._shapes, self._stamps, self._line + 1
+        i = 0
+        while i < count:
+            if (
+                feed_known is not None
+            ):  # compiled: known shapes and minutes, up to the next line needing Python
+                i, tid, lv, ts = feed_known(lines, keys, i, shapes, stamps, tid, lv, ts, tpl, lvl, tss, evs)
+                if i == count:
+                    break
+            tid, lv, ts, evs[i] = self._line_columns(lines[i], keys[i], first + i, tid, lv, ts)
+            tpl[i], lvl[i], tss[i] = tid, lv, ts
+            i += 1
+        self._line = first + count - 1
         self._tid, self._lvl, self._ts = tid, lv, ts
-        block = Block(array("i", tpl), bytes(lvl), array("d", tss), bytes(evs))
+        block = Block(tpl, bytes(lvl), tss, bytes(evs))
         self._tally(block, first)
         return block
+
+    def _line_columns(
+        self, line: str, key: str, n: int, tid: int, lv: int, ts: float
+    ) -> tuple[int, int, float, int]:
+        """One line's (template, level, time, event start), given the open event's (template, level, time)."""
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shape(line, key, n)
+        kind = shape[0]
+        if kind == _FRACTION:
+            _, s_tid, s_lvl, a, s0, s1, fs, f6, fx, b, mult, tag = shape
+            base = self._stamps.get(tag + line[a:s0] + line[fx:b])
+            if base is None:
+                base = self._base(line, shape)
+            if base is not None and (sec := int(line[s0:s1])) < 60:
+                return s_tid, s_lvl, ((base + sec) * 1_000_000 + int(line[fs:f6]) * mult) / 1e6, 1
+        elif kind == _SECONDS:
+            _, s_tid, s_lvl, a, s0, s1, b, tag = shape
+            base = self._stamps.get(tag + line[a:s0] + line[s1:b])
+            if base is None:
+                base = self._base(line, shape)
+            if base is not None and (sec := int(line[s0:s1])) < 60:
+                return s_tid, s_lvl, float(base + sec), 1
+        elif kind == _WHOLE:
+            base = self._stamps.get(line[shape[3] : shape[4]])
+            if base is None:
+                base = self._base(line, shape)
+            if base is not None:
+                return shape[1], shape[2], base, 1
+        elif kind == _ALONE:
+            return shape[1], shape[2], math.nan, 1
+        # No (valid) timestamp: continues the open event, or opens the one before the first stamp.
+        if tid >= 0:
+            return tid, lv, ts, 0
+        return self._classify(line.rstrip("\r"), n), 0, math.nan, 1
 
     def _tally(self, block: Block, first: int) -> None:
         """Fold one block into the per-template totals with C-level passes, not a step per line."""
@@ -204,7 +192,7 @@ class MemberMiner:
             self.first_line.setdefault(t, line)
         self.last_start.update(zip(ev_tids, ev_lines, strict=True))
         self.last_line.update(zip(tpl, numbers, strict=True))
-        timed = [(t, x) for t, x in zip(ev_tids, ev_ts, strict=True) if x == x]
+        timed = list(compress(zip(ev_tids, ev_ts, strict=True), map(eq, ev_ts, ev_ts)))  # NaN: untimed
         if timed:
             for t, x in dict(reversed(timed)).items():
                 self.first_ts.setdefault(t, x)
@@ -222,12 +210,14 @@ class MemberMiner:
         text = line.rstrip("\r")
         m = self.detector.match(text)
         shape: tuple[Any, ...]
+        sampling = False  # the line's template still collects example values: classify its lines
         if not self._timed:  # no timestamps in this file: every line is an event of its own
-            shape = (_ALONE, *self._template_and_level(m, text, key[: len(text)], line_no))
+            tid, lvl, sampling = self._template_and_level(m, text, key[: len(text)], line_no)
+            shape = (_ALONE, tid, lvl)
         elif m is None:
             shape = (_UNSTAMPED,)
         else:  # whether these digits make a valid time (no month 13) is checked per line by `_base`
-            tid, lvl = self._template_and_level(m, text, key[m.end() : len(text)], line_no)
+            tid, lvl, sampling = self._template_and_level(m, text, key[m.end() : len(text)], line_no)
             groups = m.re.groupindex
             a, b = m.span()
             fs, fx = m.span("f") if "f" in groups else (-1, -1)
@@ -240,7 +230,7 @@ class MemberMiner:
             else:
                 f6 = min(fx, fs + 6)
                 shape = (_FRACTION, tid, lvl, a, s0, s1, fs, f6, fx, b, 10 ** (6 - (f6 - fs)), tag)
-        if len(key) > _SHAPE_MAX_CHARS:  # long lines (JSON records) rarely share a shape: not cached
+        if sampling or len(key) > _SHAPE_MAX_CHARS:  # long lines (JSON records) rarely share a shape
             return shape
         if len(self._shapes) >= _SHAPE_LIMIT:
             self._shapes.clear()
@@ -249,18 +239,19 @@ class MemberMiner:
 
     def _template_and_level(
         self, m: re.Match[str] | None, text: str, zeroed_message: str, line_no: int
-    ) -> tuple[int, int]:
-        """Raw template id and level id of a stamped line (or of any line in a file without stamps).
+    ) -> tuple[int, int, bool]:
+        """Raw template id, level id and whether the template still collects examples, of a stamped
+        line (or of any line in a file without stamps).
 
-        Looked up by `message_key` of the message first; the template search still runs while the
-        template collects example values, so examples are as without the cache."""
+        Looked up by `message_key` of the message first; the template search runs while the template
+        collects example values, so examples come from the template's first lines, cache or not."""
         messages = self._messages
         key = message_key(zeroed_message) if messages is not None and message_key is not None else None
         if key is not None:
             assert messages is not None
             hit = messages.get(key)
             if hit is not None and hit[0].sample_budget <= 0:
-                return hit[1]
+                return (*hit[1], False)
         found, cluster = self.miner.classify(m, text, line_no)
         level = detect_level(text[m.end() :] if m is not None else text) or found
         found_pair = (cluster.id, _LEVEL_ID.get(level, 0))
@@ -269,7 +260,7 @@ class MemberMiner:
             if len(messages) >= _SHAPE_LIMIT:
                 messages.clear()
             messages[key] = (cluster, found_pair)
-        return found_pair
+        return (*found_pair, cluster.sample_budget > 0)
 
     def _base(self, line: str, shape: tuple[Any, ...]) -> float | None:
         """The memoised part of a line's time: the start of its minute (whole epoch seconds), or for

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["ZERO_DIGITS", "message_key"]
+__all__ = ["ZERO_DIGITS", "feed_known", "message_key", "shape_keys"]
 
 ZERO_DIGITS = str.maketrans("123456789", "000000000")
 
 message_key: Callable[[str], str] | None
+feed_known: Callable[..., tuple[int, int, int, float]] | None
+shape_keys: Callable[[str], str] | None
 try:
-    from service._native import message_key
+    from service._native import feed_known, message_key, shape_keys
 except ImportError:  # pragma: no cover - built by every install that has a C compiler
-    message_key = None
+    message_key = feed_known = shape_keys = None

@@ -142,7 +142,7 @@ class TemplateMiner:
         self._line_window -= 1
         if self._line_window == 0:
             self._judge_line_cache()
-        if hit is not None:
+        if hit is not None and hit[1].sample_budget <= 0:  # a template still sampling sees its lines
             self._line_hits += 1
             return hit
         found = self._classify(ts_match, line, line_no)
