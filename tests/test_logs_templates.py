@@ -11,7 +11,7 @@ import pytest
 
 from bench.logdata import FORMAT_NAMES, generate, grouping_accuracy, multi_service_stream
 from service.logs import TemplateMiner, learn_header, mask_text, mine_file
-from service.logs.clusters import Cluster, merge_covered
+from service.logs.clusters import Cluster, generalize, merge_covered
 
 
 @pytest.mark.parametrize(
@@ -36,6 +36,10 @@ from service.logs.clusters import Cluster, merge_covered
         ("sent 1190 bytes (1.16 KB), got 0 bytes in <1 sec", "sent <*> bytes, got <*> bytes in <*> sec"),
         ("key down true canceled False, owner=null", "key down <*> canceled <*>, owner=<*>"),
         ("clip isOverlap:false, retry:true at a:b", "clip isOverlap:<*>, retry:<*> at a:b"),
+        (
+            "step onExtend:1514038530000 14, [port:8080] via http://h1/x or h2:80",
+            "step onExtend:<*> <*>, [port:<*>] via <*> or <*>",
+        ),
         ("start org.demo.app/.ui.Main from conf/app.yaml", "start <*> from <*>"),
         ("read/write on I/O and tcp/udp", "read/write on I/O and tcp/udp"),
         ("cache prefetch depth.........3 loading...done", "cache prefetch depth.........<*> loading...done"),
@@ -202,6 +206,27 @@ def test_cluster_matched_by_a_more_general_one_joins_it() -> None:
         Cluster(2, ("ready", "<*>"), 3),
     ]
     assert {old: new.id for old, new in merge_covered(clusters, 3).items()} == {1: 2}
+
+
+def test_one_word_messages_do_not_merge_into_a_bare_wildcard() -> None:
+    # A template of wildcards only ('<*>', a message that is one number) takes in no other one-word
+    # message: 'initEnviroument' and 'clear()' are events, not values of a slot.
+    words = [
+        "initEnviroument",
+        "clear()",
+        "sendSyncFailedBroadcast",
+        "getStepCounterStatus",
+        "reStartStepCounter",
+    ]
+    clusters = [Cluster(i, (w,), i) for i, w in enumerate(words)] + [Cluster(9, ("<*>",), 9)]
+    assert generalize(clusters, 5, 3) == {}
+    # With a constant word beside it the slot still generalises.
+    clusters = [Cluster(i, ("step", w), i) for i, w in enumerate(words)] + [Cluster(9, ("step", "<*>"), 9)]
+    assert len(generalize(clusters, 5, 3)) == 5
+    lines = [f"20171224-0:0:0:{i}|Step_A|3000|{words[i % 5]}" for i in range(10)]
+    lines += [f"20171224-0:0:1:{i}|Step_A|3000|{i}00{i}" for i in range(10)]
+    miner, ids = mine(lines)
+    assert sorted(t.pattern for t in miner.templates()) == sorted([*words, "<*>"])
 
 
 def test_unit_after_a_number_is_part_of_the_value() -> None:

@@ -123,7 +123,12 @@ def _targets(
 ) -> dict[str, str]:
     """Map the values at one position to the value they merge into (empty: no merge)."""
     if WILDCARD in values:
-        return dict.fromkeys(values, WILDCARD)
+        if all(WILDCARD in t for t in key):
+            # Nothing constant would be left ('<*>', '<*> <*>'): one-word messages ('initEnviroument',
+            # 'clear()', a bare number) are different events, not values of one slot.
+            values = values - {WILDCARD}
+        else:
+            return dict.fromkeys(values, WILDCARD)
     units = _unit_targets(values, after_number)
     if units:
         return units

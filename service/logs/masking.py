@@ -3,7 +3,8 @@
 A token is variable when its core (surrounding brackets/punctuation stripped) contains a digit
 (numbers, IPs with ports, block ids, durations like 12ms, versions, hex with digits, UUIDs), is a
 boolean or null literal, or looks like a path (also a relative one with a dotted part), URL, e-mail
-or long hex word. ``key=value`` keeps the key and masks the value.
+or long hex word. ``key=value`` keeps the key and masks the value; so does ``label:value`` when the
+label is letters only and the value has a digit (``onExtend:1514038530000``, ``port:8080``).
 Quoted strings with spaces are one token and are masked whole, except an HTTP request line,
 whose route keeps its constant segments (``"GET /api/users/<*> <*>"``); so is a date and time quoted
 in a message with spaces (``at Fri Jun 17 07:07:00 2005``).
@@ -44,6 +45,10 @@ _NAME_DIGIT = re.compile(r"[A-Za-z]{2,}\d").fullmatch
 _DOT_LEADER = re.compile(r"([A-Za-z][\w/()-]*\.{3,})[^.\s]*\d[^.\s]*").fullmatch
 # A call-like token, name(arguments): the name is constant, the arguments are the variable part.
 _CALL = re.compile(r"([A-Za-z_][\w.$:]*)\(([^()\s]+)\)").fullmatch
+# A label glued to its value by a colon, "onExtend:1514038530000", "port:8080", "Time:12:30:00": the
+# label (letters only, so never part of a hex id) stays, a value with a digit is variable.
+_LABEL = re.compile(r"[A-Za-z_]{2,}").fullmatch
+_LABELLED = re.compile(r"[(\[{<\"']*[A-Za-z_]{2,}:[^/]").match
 # Boolean and null literals are values, like numbers: "down true", "isOn false", "ws=null".
 _LITERALS = frozenset(("true", "false", "True", "False", "TRUE", "FALSE", "null", "NULL"))
 # Route segments holding ids: any digit, or very long (hashes, tokens).
@@ -168,9 +173,9 @@ def mask_token(token: str) -> str:
         call = _CALL(core)
         if call is not None and _variable_args(call.group(2)):  # "PollerOpen(0)": the name stays
             return token[:start] + call.group(1) + "(" + WILDCARD + ")" + token[end:]
-    if ":" in core:  # "isOverlap:false": a flag's name stays, its value is variable
+    if ":" in core:  # "isOverlap:false", "onExtend:1514038530000": a label stays, its value is variable
         name, _, flag = core.partition(":")
-        if flag in _LITERALS and _KEY(name):
+        if (flag in _LITERALS and _KEY(name)) or (_HAS_DIGIT(flag) and flag[0] != "/" and _LABEL(name)):
             return token[:start] + name + ":" + WILDCARD + token[end:]
     if _named_by_digit(core):
         return token
@@ -200,7 +205,11 @@ class TokenMasker(dict[str, str]):
         self.limit = limit
 
     def __missing__(self, token: str) -> str:
-        plain = _PLAIN_VARIABLE(token) if "..." not in token and not _named_by_digit(token) else None
+        plain = (
+            _PLAIN_VARIABLE(token)
+            if "..." not in token and not _named_by_digit(token) and not _LABELLED(token)
+            else None
+        )
         if plain is not None:  # unique values (ids, IPs): not worth a cache slot
             lead, trail = plain.groups()
             return lead + WILDCARD + trail if lead or trail else WILDCARD
