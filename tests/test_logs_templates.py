@@ -12,6 +12,7 @@ import pytest
 from bench.logdata import FORMAT_NAMES, generate, grouping_accuracy, multi_service_stream
 from service.logs import TemplateMiner, learn_header, mask_text, mine_file
 from service.logs.clusters import Cluster, generalize, merge_covered
+from service.logs.masking import TokenMasker, mask_token
 
 
 @pytest.mark.parametrize(
@@ -56,6 +57,15 @@ from service.logs.clusters import Cluster, generalize, merge_covered
 )
 def test_masking_each_variable_kind(text: str, masked: str) -> None:
     assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize(
+    "token", ["(ssh2)", "ssh2]", "eth0,", "(12)", "eth12,", "[port:80]", "onExtend:15140", "a:b"]
+)
+def test_memoised_masker_agrees_with_mask_token(token: str) -> None:
+    # The miner masks through TokenMasker's shortcut for plain values; a word named by one digit
+    # inside brackets or before a comma must not take that shortcut.
+    assert TokenMasker()[token] == mask_token(token)
 
 
 def mine(lines: list[str]) -> tuple[TemplateMiner, list[int]]:

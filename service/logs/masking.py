@@ -22,6 +22,7 @@ __all__ = ["WILDCARD", "TokenMasker", "mask_text", "mask_token", "tokenize"]
 WILDCARD = "<*>"
 _LEAD = "([{<\"'"
 _TRAIL = ")]}>,;:.\"'!?"
+_EDGES = _LEAD + _TRAIL
 _HAS_DIGIT = re.compile(r"\d").search
 _SHAPES = re.compile(
     r"0[xX][0-9a-fA-F]+"
@@ -207,7 +208,7 @@ class TokenMasker(dict[str, str]):
     def __missing__(self, token: str) -> str:
         plain = (
             _PLAIN_VARIABLE(token)
-            if "..." not in token and not _named_by_digit(token) and not _LABELLED(token)
+            if "..." not in token and not _named_by_digit(token.strip(_EDGES)) and not _LABELLED(token)
             else None
         )
         if plain is not None:  # unique values (ids, IPs): not worth a cache slot
