@@ -145,6 +145,80 @@ static PyObject *shape_keys(PyObject *self, PyObject *arg) {
     return result;
 }
 
+/* tally: fold one mined block into per-template totals kept in arrays indexed by raw template id (see
+ * MemberMiner._tally): events, lines, first/last event line, last line, first/last event time (NaN: none),
+ * events per (template, level). Returns (first, last) event time of the block (NaN: none). */
+static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, int writable) {
+    if (PyObject_GetBuffer(obj, view, (writable ? PyBUF_WRITABLE : PyBUF_SIMPLE) | PyBUF_FORMAT) < 0) return 0;
+    if (view->itemsize != itemsize) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_TypeError, "tally(): an array of the wrong item size");
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *tally(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 13) {
+        PyErr_SetString(PyExc_TypeError, "tally() takes 13 arguments");
+        return NULL;
+    }
+    long long first_no = PyLong_AsLongLong(args[4]);
+    if (first_no == -1 && PyErr_Occurred()) return NULL;
+    /* tpl (i), lvl (B), ts (d), starts (B); events, lines, first_line, last_start, last_line (q),
+     * first_ts, last_ts (d), levels (q, 8 per template) */
+    static const Py_ssize_t sizes[13] = {4, 1, 8, 1, 0, 8, 8, 8, 8, 8, 8, 8, 8};
+    Py_buffer b[13];
+    int got = 0;
+    PyObject *result = NULL;
+    for (int k = 0; k < 13; k++) {
+        if (k == 4) continue;
+        if (!get_buffer(args[k], &b[k], sizes[k], k > 4)) goto done;
+        got |= 1 << k;
+    }
+    Py_ssize_t n = b[0].len / 4, cap = b[5].len / 8;
+    if (b[1].len < n || b[2].len / 8 < n || b[3].len < n || b[6].len / 8 < cap || b[7].len / 8 < cap ||
+        b[8].len / 8 < cap || b[9].len / 8 < cap || b[10].len / 8 < cap || b[11].len / 8 < cap ||
+        b[12].len / 8 < cap * 8) {
+        PyErr_SetString(PyExc_ValueError, "tally(): arrays of mismatched sizes");
+        goto done;
+    }
+    const int *tpl = b[0].buf;
+    const unsigned char *lvl = b[1].buf, *starts = b[3].buf;
+    const double *ts = b[2].buf;
+    long long *events = b[5].buf, *lines = b[6].buf, *first_line = b[7].buf, *last_start = b[8].buf;
+    long long *last_line = b[9].buf, *levels = b[12].buf;
+    double *first_ts = b[10].buf, *last_ts = b[11].buf;
+    double block_first = Py_NAN, block_last = Py_NAN;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int t = tpl[i];
+        if (t < 0 || t >= cap || lvl[i] >= 8) {
+            PyErr_SetString(PyExc_IndexError, "tally(): template id beyond the arrays");
+            goto done;
+        }
+        long long no = first_no + i;
+        lines[t]++;
+        last_line[t] = no;
+        if (!starts[i]) continue;
+        events[t]++;
+        levels[t * 8 + lvl[i]]++;
+        if (first_line[t] == 0) first_line[t] = no;
+        last_start[t] = no;
+        double x = ts[i];
+        if (x == x) {
+            if (first_ts[t] != first_ts[t]) first_ts[t] = x;
+            last_ts[t] = x;
+            if (block_first != block_first) block_first = x;
+            block_last = x;
+        }
+    }
+    result = Py_BuildValue("(dd)", block_first, block_last);
+done:
+    for (int k = 0; k < 13; k++)
+        if (got & (1 << k)) PyBuffer_Release(&b[k]);
+    return result;
+}
+
 /* ascii_line_units: the estimator's price (service/tokens.py, in 1/48 token) of ASCII lines rendered as
  * "N| line\n", summed over the '\n'-separated lines of the argument, without N's digits. Per line: letter
  * runs 48 per 9 letters, digit runs 48 per 3 digits, symbol runs max(48, 16 per symbol), runs of 2+ blanks
@@ -152,13 +226,18 @@ static PyObject *shape_keys(PyObject *self, PyObject *arg) {
  * the line starts with exactly one blank (the space after '|' makes it a run of two). */
 enum { C_LETTER, C_DIGIT, C_SYMBOL, C_BLANK, C_OTHER_SPACE, C_NEWLINE };
 
-static int ascii_class(Py_UCS4 c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return C_LETTER;
-    if (c >= '0' && c <= '9') return C_DIGIT;
-    if (c == ' ' || c == '\t') return C_BLANK;
-    if (c == '\n') return C_NEWLINE;
-    if ((c >= 11 && c <= 13) || (c >= 28 && c <= 31)) return C_OTHER_SPACE; /* str.isspace() in ASCII */
-    return C_SYMBOL;
+static unsigned char ascii_classes[128];
+
+static void init_ascii_classes(void) {
+    for (int c = 0; c < 128; c++) {
+        int cls = C_SYMBOL;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) cls = C_LETTER;
+        else if (c >= '0' && c <= '9') cls = C_DIGIT;
+        else if (c == ' ' || c == '\t') cls = C_BLANK;
+        else if (c == '\n') cls = C_NEWLINE;
+        else if ((c >= 11 && c <= 13) || (c >= 28 && c <= 31)) cls = C_OTHER_SPACE; /* str.isspace() */
+        ascii_classes[c] = (unsigned char)cls;
+    }
 }
 
 static long long run_units(int cls, Py_ssize_t n) {
@@ -192,9 +271,9 @@ static PyObject *ascii_line_units(PyObject *self, PyObject *arg) {
             i++;
             continue;
         }
-        int cls = ascii_class(data[i]);
+        int cls = ascii_classes[data[i]];
         Py_ssize_t j = i + 1;
-        while (j < n && ascii_class(data[j]) == cls) j++;
+        while (j < n && ascii_classes[data[j]] == cls) j++;
         units += run_units(cls, j - i);
         if (line_start && cls == C_BLANK && j - i == 1) units += 48;
         line_start = 0;
@@ -413,6 +492,7 @@ done:
 static PyMethodDef methods[] = {
     {"message_key", message_key, METH_O, "The cache key of a log message (see service.logs.shapekey)."},
     {"shape_keys", shape_keys, METH_O, "Line shapes of a block of lines joined by newlines."},
+    {"tally", (PyCFunction)(void (*)(void))tally, METH_FASTCALL, "Fold a mined block into per-template arrays."},
     {"feed_known", (PyCFunction)(void (*)(void))feed_known, METH_FASTCALL, "The block miner's loop over known lines."},
     {"ascii_line_units", ascii_line_units, METH_O, "Price of ASCII lines as numbered lines (service.tokens)."},
     {NULL, NULL, 0, NULL},
@@ -420,4 +500,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__native(void) {
+    init_ascii_classes();
+    return PyModule_Create(&module);
+}

@@ -16,3 +16,19 @@ def feed_known(
     /,
 ) -> tuple[int, int, int, float]: ...
 def shape_keys(joined: str, /) -> str: ...
+def tally(
+    templates: object,
+    levels: bytes,
+    times: object,
+    starts: bytes,
+    first_line: int,
+    events: object,
+    lines: object,
+    first_lines: object,
+    last_starts: object,
+    last_lines: object,
+    first_times: object,
+    last_times: object,
+    level_counts: object,
+    /,
+) -> tuple[float, float]: ...

@@ -119,6 +119,7 @@ def test_compiled_loop_mines_like_python(name: str, monkeypatch: pytest.MonkeyPa
     compiled_blocks, compiled = _mine(lines, cache=True)
     monkeypatch.setattr(member, "feed_known", None)
     monkeypatch.setattr(member, "shape_keys", None)
+    monkeypatch.setattr(member, "tally", None)
     python_blocks, python = _mine(lines, cache=True)
     assert _per_line(compiled_blocks, compiled) == _per_line(python_blocks, python)
     assert _summary(compiled) == _summary(python)

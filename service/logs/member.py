@@ -27,7 +27,7 @@ from typing import Any
 
 from .clusters import Cluster
 from .levels import detect_level
-from .shapekey import ZERO_DIGITS, feed_known, message_key, shape_keys
+from .shapekey import ZERO_DIGITS, feed_known, message_key, shape_keys, tally
 from .templates import Template, TemplateMiner
 from .timestamps import FORMATS, TimestampDetector
 
@@ -84,6 +84,51 @@ class MinedMember:
         }
 
 
+class _TemplateArrays:
+    """Per raw template id totals in arrays, for the compiled `tally` (0: no line; NaN: no time)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.counts: list[array[int]] = [array("q") for _ in range(5)]  # events, lines, first line,
+        # last start, last line
+        self.times: list[array[float]] = [array("d"), array("d")]  # first and last event time
+        self.levels = array("q")  # events per (template, level id): 8 per template
+
+    def fit(self, size: int) -> None:
+        """Make room for template ids below `size` (doubling)."""
+        if size <= self.size:
+            return
+        grow = max(size, 2 * self.size, 64) - self.size
+        for counts in self.counts:
+            counts.extend(array("q", bytes(8 * grow)))
+        for times in self.times:
+            times.extend(array("d", [math.nan]) * grow)
+        self.levels.extend(array("q", bytes(64 * grow)))
+        self.size += grow
+
+    def columns(self) -> list[array[Any]]:
+        return [*self.counts, *self.times, self.levels]
+
+    def into(self, miner: MemberMiner) -> None:
+        """Write the totals into `miner`'s dicts, as the Python `_tally` keeps them."""
+        events, lines, first_line, last_start, last_line = self.counts
+        first_ts, last_ts = self.times
+        for t in range(self.size):
+            if not lines[t]:
+                continue
+            miner.lines[t] = lines[t]
+            miner.last_line[t] = last_line[t]
+            if events[t]:
+                miner.events[t] = events[t]
+                miner.first_line[t] = first_line[t]
+                miner.last_start[t] = last_start[t]
+                if first_ts[t] == first_ts[t]:
+                    miner.first_ts[t], miner.last_ts[t] = first_ts[t], last_ts[t]
+                for lvl in range(8):
+                    if self.levels[t * 8 + lvl]:
+                        miner.levels[(t, lvl)] = self.levels[t * 8 + lvl]
+
+
 class MemberMiner:
     """Feed a file's lines in blocks (newlines stripped, '\\r' allowed), in order; then `finish`.
 
@@ -114,6 +159,7 @@ class MemberMiner:
         self.last_ts: dict[int, float] = {}
         self.levels: Counter[tuple[int, int]] = Counter()
         self.first_time = self.last_time = math.nan
+        self._arrays = _TemplateArrays() if tally is not None else None  # compiled tallying
 
     def feed(self, lines: list[str]) -> Block:
         """Mine the next lines of the file; returns their per-line columns."""
@@ -180,6 +226,16 @@ class MemberMiner:
 
     def _tally(self, block: Block, first: int) -> None:
         """Fold one block into the per-template totals with C-level passes, not a step per line."""
+        if self._arrays is not None and tally is not None:
+            self._arrays.fit(max(block.template, default=-1) + 1)
+            lo, hi = tally(
+                block.template, block.level, block.ts, block.starts, first, *self._arrays.columns()
+            )
+            if lo == lo:
+                if self.first_time != self.first_time:
+                    self.first_time = lo
+                self.last_time = hi
+            return
         tpl, starts = block.template, block.starts
         numbers = range(first, first + len(tpl))
         ev_tids = list(compress(tpl, starts))
@@ -291,6 +347,9 @@ class MemberMiner:
 
     def finish(self) -> MinedMember:
         """Resolve merged templates and report this file's totals."""
+        if self._arrays is not None:
+            self._arrays.into(self)
+            self._arrays = None
         reported = {t.id: t for t in self.miner.templates()}
         resolve = {raw: self.miner.resolve(raw) for raw in self.events.keys() | self.lines.keys()}
         merged: dict[int, dict[str, Any]] = {}

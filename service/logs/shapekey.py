@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["ZERO_DIGITS", "feed_known", "message_key", "shape_keys"]
+__all__ = ["ZERO_DIGITS", "feed_known", "message_key", "shape_keys", "tally"]
 
 ZERO_DIGITS = str.maketrans("123456789", "000000000")
 
 message_key: Callable[[str], str] | None
 feed_known: Callable[..., tuple[int, int, int, float]] | None
 shape_keys: Callable[[str], str] | None
+tally: Callable[..., tuple[float, float]] | None
 try:
-    from service._native import feed_known, message_key, shape_keys
+    from service._native import feed_known, message_key, shape_keys, tally
 except ImportError:  # pragma: no cover - built by every install that has a C compiler
-    message_key = feed_known = shape_keys = None
+    message_key = feed_known = shape_keys = tally = None
