@@ -71,6 +71,7 @@ class EstimatingCounter:
     expected_error: float = 0.10
     # Per-line prices by run shape for `count_numbered` (bounded); not part of the counter's identity.
     _line_costs: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _wrapper: tuple[str, str, int] = field(default=("", "", 0), repr=False, compare=False)
 
     def count(self, text: str) -> int:
         if not text:
@@ -96,6 +97,14 @@ class EstimatingCounter:
                 units += _UNIT
         return units // _UNIT + 1
 
+    def _wrapper_units(self, head: str, tail: str) -> int:
+        """Units of a member's `<file>` head and tail: the same for each of its units, priced once."""
+        if head == self._wrapper[0] and tail == self._wrapper[1]:
+            return self._wrapper[2]
+        units = _count_ascii(head) + _count_ascii(tail)
+        self._wrapper = (head, tail, units)
+        return units
+
     def count_numbered(self, lines: list[str], first: int, head: str = "", tail: str = "") -> int:
         """`count(head + "".join(f"{first + i}| {line}\\n") + tail)`, the packer's numbered-line units.
 
@@ -107,7 +116,7 @@ class EstimatingCounter:
         joined = "\n".join(lines)
         if not (joined.isascii() and head.isascii() and tail.isascii()) or "\n" in tail[:1]:
             return self.count(head + "".join(f"{first + i}| {line}\n" for i, line in enumerate(lines)) + tail)
-        units = _count_ascii(head) + _count_ascii(tail) + _number_units(first, first + len(lines))
+        units = self._wrapper_units(head, tail) + _number_units(first, first + len(lines))
         if ascii_line_units is not None:
             return (units + ascii_line_units(joined)) // _UNIT + 1
         costs = self._line_costs

@@ -21,6 +21,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import add
 from pathlib import Path
 from typing import IO, Any
 
@@ -185,7 +186,10 @@ def _index(store: _Store, path: Path, wrap: str | None) -> None:
         for data, lines in read_batches(src):
             store.text.write(data)
             if data.endswith(b"\n"):  # every line ends with a newline: each is a line start
-                ends = list(itertools.accumulate(map(_plus_one, map(len, lines)), initial=store.chars))
+                # Line i ends after the lengths of lines 0..i plus i+1 newlines (C-level iterators).
+                ends = list(
+                    map(add, itertools.accumulate(map(len, lines), initial=store.chars), itertools.count())
+                )
                 store.lines.extend(ends[1:])
                 store.chars = ends[-1]
             else:  # the member's last line, without a newline
@@ -203,10 +207,6 @@ def _index(store: _Store, path: Path, wrap: str | None) -> None:
         store.units.append(_unit_tokens(unit, number + 1, wrap, store.counter))
         number += len(unit)
     store.line_count += number
-
-
-def _plus_one(n: int) -> int:
-    return n + 1
 
 
 def _unit_tokens(block: list[str], first: int, wrap: str | None, counter: EstimatingCounter) -> int:
