@@ -10,6 +10,7 @@ line. Lines are counted with bytes operations, so a 10M-line table takes well un
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import dataclass
@@ -69,15 +70,21 @@ def find_bursts(table: LogTable, m: Masks) -> list[Burst]:
     """The error bursts of every file, in line order."""
     bursts: list[Burst] = []
     for index, (start, end) in enumerate(file_bounds(table)):
-        windows = [
-            (m.error_starts.count(1, w, min(w + WINDOW, end)), m.starts.count(1, w, min(w + WINDOW, end)))
-            for w in range(start, end, WINDOW)
-        ]
+        windows = list(
+            zip(_per_window(m.error_starts, start, end), _per_window(m.starts, start, end), strict=True)
+        )
         for first_w, last_w in _hot_runs(windows):
             lo, hi = start + first_w * WINDOW, min(start + (last_w + 1) * WINDOW, end)
             first, last = m.errors.find(1, lo, hi), m.errors.rfind(1, lo, hi)
             bursts.append(Burst(index, first, last, m.errors.count(1, first, last + 1)))
     return bursts
+
+
+def _per_window(column: bytes, start: int, end: int) -> list[int]:
+    """The 1s of column[start:end] in each WINDOW lines (the last window may be shorter), C-level."""
+    lows = range(start, end, WINDOW)
+    highs = itertools.chain(range(start + WINDOW, end, WINDOW), [end])
+    return list(map(column.count, itertools.repeat(1), lows, highs))
 
 
 def _hot_runs(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -87,7 +94,7 @@ def _hot_runs(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return []
     p = statistics.median(shares)
     hot = [_is_hot(e, n, p) for e, n in windows]
-    wide = [any(hot[max(i - 1, 0) : i + 2]) for i in range(len(hot))]
+    wide = [a or b or c for a, b, c in zip([False, *hot[:-1]], hot, [*hot[1:], False], strict=True)]
     runs: list[tuple[int, int]] = []
     for i, on in enumerate(wide):
         if on and runs and runs[-1][1] == i - 1:

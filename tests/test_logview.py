@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from datetime import datetime
@@ -14,6 +15,7 @@ from service.citations import verify
 from service.errors import ContextOverflow
 from service.logbursts import WINDOW, find_bursts, masks
 from service.logtable import ERROR, LogTable, build_table, keep_mask
+from service.logview import HISTOGRAM_BINS, _binner, _in_order, _sorted_binner, _spread
 from service.models import CorpusDocument, ExtractedText, PackedPrompt, RawCitation
 from service.pack import Budget, pack
 from service.tokens import make_counter
@@ -244,3 +246,33 @@ def test_bursts_are_dense_error_events_not_long_traces() -> None:
     assert errors == 150 + sum(
         1 for k in range(3_000) if k % 20 == 0 and first <= (k if k < 1_500 else k + 150) <= last
     )
+
+
+def _eager_spread(items: list[int]) -> list[int]:
+    bits = (len(items) - 1).bit_length()
+    order = [int(format(k, f"0{bits}b")[::-1], 2) if bits else 0 for k in range(1 << bits)]
+    return [items[k] for k in order if k < len(items)]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 8, 9, 100, 1025])
+def test_spread_is_the_bit_reversal_order_taken_lazily(n: int) -> None:
+    items = list(range(1000, 1000 + n))
+    assert list(_spread(items)) == _eager_spread(items)
+    assert sorted(_spread(items)) == items  # each item exactly once
+
+
+def test_histogram_bins_agree_whether_times_are_in_order_or_not() -> None:
+    table = build_table(_log([("ERROR" if k % 7 == 0 else "INFO", k % 3) for k in range(2_000)]))
+    m = masks(table, bytearray(b"\x01") * table.lines)
+    assert _in_order(table.ts, 0, table.lines)  # the fast path: no sort
+    fast, slow = _binner(table, m.starts), _sorted_binner(table, m.starts)
+    assert fast is not None and slow is not None and fast[1:] == slow[1:]
+    for marks in (m.starts, m.error_starts, m.warning_starts):
+        assert fast[0](marks) == slow[0](marks) and len(fast[0](marks)) == HISTOGRAM_BINS + 1
+    assert sum(fast[0](m.error_starts)) == m.error_starts.count(1) > 0
+    table.ts[5], table.ts[900] = table.ts[900], math.nan  # out of order, and a line without a time
+    m = masks(table, bytearray(b"\x01") * table.lines)
+    assert not _in_order(table.ts, 0, table.lines)
+    sorted_path = _binner(table, m.starts)
+    assert sorted_path is not None and table.starts[900]
+    assert sum(sorted_path[0](m.starts)) == m.starts.count(1) - 1  # the line without a time is in no bin
