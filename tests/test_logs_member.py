@@ -116,3 +116,29 @@ def test_a_failing_mining_process_is_reported_as_what_failed(tmp_path: Path) -> 
         assert failed.value.errno == errno.EISDIR and "log mining process" in str(failed.value)
     finally:
         logmine.PARALLEL_MIN_BYTES = original
+
+
+def test_overlapped_mining_of_archive_members_stores_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tarfile
+
+    from service.config import Settings
+    from service.extract import logmine, logstore
+
+    archive = tmp_path / "logs.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        for i, name in enumerate(("hdfs", "openssh", "python_logging")):
+            member = tmp_path / f"{name}.log"
+            member.write_text("\n".join(generate(name, 3000, seed=i).lines) + "\n")
+            tf.add(member, arcname=f"svc{i}/{name}.log")
+    stored = {}
+    for label, threshold in (("inline", 1 << 40), ("forked", 1)):  # forked: every member, overlapped
+        monkeypatch.setattr(logmine, "PARALLEL_MIN_BYTES", threshold)
+        work = tmp_path / label
+        work.mkdir()
+        result = logstore.ingest_log(archive, Settings().limits, work)
+        assert not (work / "mining").exists()
+        stored[label] = (result, {p.name: p.read_bytes() for p in sorted(work.iterdir())})
+    assert stored["forked"] == stored["inline"]
+    assert stored["inline"][0]["lines"] == 9000

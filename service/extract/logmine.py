@@ -66,6 +66,14 @@ class MiningPass:
         parallel = (os.cpu_count() or 1) > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES
         self._pid = _fork_mining(path, scratch) if parallel else 0
 
+    def abandon(self) -> None:
+        """Stop a forked mining process that is still running (ingest failed elsewhere); no-op otherwise."""
+        if self._pid:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+                os.waitpid(self._pid, 0)
+            self._pid = 0
+
     def result(self) -> MinedMember:
         if not self._pid:
             return mine_member(self.path, self.scratch)

@@ -122,11 +122,20 @@ def _ingest(path: Path, limits: LimitSettings, work: Path) -> dict[str, Any]:
             "skipped": skipped,
         }
     store = _open_store(work)
+    # A member's mining starts when the member before it is indexed, while that member's own mining may
+    # still run: on two cores the indexing and two miners keep both busy.
+    passes = [MiningPass(members[0][1], work / "mining" / "0")] if members else []
     try:
-        for name, member_path, extra in members:
-            _member(store, name, member_path, extra, archive=container is not None)
+        for k, (name, member_path, extra) in enumerate(members):
+            char_start, line_start = store.chars, store.line_count + 1
+            _index(store, member_path, name if container is not None else None)
+            if k + 1 < len(members):
+                passes.append(MiningPass(members[k + 1][1], work / "mining" / str(k + 1)))
+            _add_mined(store, passes[k], name, extra, char_start, line_start, archive=container is not None)
             member_path.unlink()
     finally:
+        for mining in passes:
+            mining.abandon()
         store.text.close()
         store.lines.close()
     store.table.close()
@@ -163,14 +172,20 @@ def _finish(store: _Store, meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _member(store: _Store, name: str | None, path: Path, extra: dict[str, Any], *, archive: bool) -> None:
-    """Append one member's text, line index, unit counts, table rows and summary to the store."""
-    char_start, line_start = store.chars, store.line_count + 1
-    scratch = store.work / "mining"
-    mining = MiningPass(path, scratch)
-    _index(store, path, name if archive else None)
+def _add_mined(
+    store: _Store,
+    mining: MiningPass,
+    name: str | None,
+    extra: dict[str, Any],
+    char_start: int,
+    line_start: int,
+    *,
+    archive: bool,
+) -> None:
+    """Append one indexed member's table rows and summary, once its mining is done."""
     mined = mining.result()
-    MemberColumns.append_to(store.table, scratch, mined, name, line_start - 1)
+    MemberColumns.append_to(store.table, mining.scratch, mined, name, line_start - 1)
+    shutil.rmtree(mining.scratch, ignore_errors=True)
     if archive:
         store.files.append(
             {"path": name, "char_start": char_start, "line_start": line_start, "lines": mined.lines, **extra}
