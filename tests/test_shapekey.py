@@ -127,3 +127,38 @@ def test_compiled_loop_mines_like_python(name: str, monkeypatch: pytest.MonkeyPa
         t.pattern: t.examples for t in python.templates
     }
     assert compiled.to_dict() == python.to_dict()
+
+
+def test_compiled_loop_mines_like_python_on_messy_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Odd lines mixed in: month 13, leap seconds, non-ASCII digits and text, tabs, CR, long hex words."""
+    import random
+
+    from service.logs import member
+
+    rng = random.Random(7)
+    pieces = [
+        "job",
+        "0x1f2e3d4c5b",
+        "de4db33f-0000-1111-2222-abcdefabcdef",
+        "é",
+        "٣٤",
+        "\t",
+        "ERROR",
+        "=",
+        "ok",
+        "(x)",
+    ]
+    lines = []
+    for i in range(4000):
+        second = rng.choice(["00", "59", "60", "07"])
+        month = rng.choice(["03", "13", "11"])
+        body = " ".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        stamp = f"2026-{month}-04 10:{i % 60:02d}:{second},{rng.randint(0, 999):03d}"
+        lines.append(rng.choice([f"{stamp} INFO {body}", f"  at {body}", f"{stamp} WARN {body}\r", body]))
+    compiled_blocks, compiled = _mine(lines, cache=True)
+    for name in ("feed_known", "shape_keys", "tally"):
+        monkeypatch.setattr(member, name, None)
+    python_blocks, python = _mine(lines, cache=True)
+    assert _per_line(compiled_blocks, compiled) == _per_line(python_blocks, python)
+    assert compiled.to_dict() == python.to_dict()
+    assert compiled.first_ts is not None and compiled.events < len(lines) and len(compiled.templates) > 5
