@@ -49,9 +49,11 @@ class Masks:
 
 def masks(table: LogTable, eligible: bytearray) -> Masks:
     keep = bytes(eligible).translate(_NONZERO)
-    errors = both(bytes(table.level).translate(_level_is(ERROR)), keep)
-    warnings = both(bytes(table.level).translate(_level_is(WARN)), keep)
-    starts = both(bytes(table.starts).translate(_NONZERO), keep)
+    errors = bytes(table.level).translate(_level_is(ERROR))
+    warnings = bytes(table.level).translate(_level_is(WARN))
+    starts = bytes(table.starts).translate(_NONZERO)
+    if 0 in keep:  # a filter: otherwise every line is eligible and ANDing with keep changes nothing
+        errors, warnings, starts = both(errors, keep), both(warnings, keep), both(starts, keep)
     return Masks(keep, errors, warnings, starts, both(errors, starts), both(warnings, starts))
 
 
@@ -70,10 +72,8 @@ def find_bursts(table: LogTable, m: Masks) -> list[Burst]:
     """The error bursts of every file, in line order."""
     bursts: list[Burst] = []
     for index, (start, end) in enumerate(file_bounds(table)):
-        windows = list(
-            zip(_per_window(m.error_starts, start, end), _per_window(m.starts, start, end), strict=True)
-        )
-        for first_w, last_w in _hot_runs(windows):
+        errors, events = _per_window(m.error_starts, start, end), _per_window(m.starts, start, end)
+        for first_w, last_w in _hot_runs(errors, events):
             lo, hi = start + first_w * WINDOW, min(start + (last_w + 1) * WINDOW, end)
             first, last = m.errors.find(1, lo, hi), m.errors.rfind(1, lo, hi)
             bursts.append(Burst(index, first, last, m.errors.count(1, first, last + 1)))
@@ -87,13 +87,14 @@ def _per_window(column: bytes, start: int, end: int) -> list[int]:
     return list(map(column.count, itertools.repeat(1), lows, highs))
 
 
-def _hot_runs(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """(first, last) window indexes of each run of hot windows, widened by one window each side."""
-    shares = [e / n for e, n in windows if n]
+def _hot_runs(errors: list[int], events: list[int]) -> list[tuple[int, int]]:
+    """(first, last) window indexes of each run of hot windows (error and all events per window),
+    widened by one window each side."""
+    shares = [e / n for e, n in zip(errors, events, strict=True) if n]
     if len(shares) < MIN_WINDOWS:
         return []
     p = statistics.median(shares)
-    hot = [_is_hot(e, n, p) for e, n in windows]
+    hot = list(map(_is_hot, errors, events, itertools.repeat(p)))
     wide = [a or b or c for a, b, c in zip([False, *hot[:-1]], hot, [*hot[1:], False], strict=True)]
     runs: list[tuple[int, int]] = []
     for i, on in enumerate(wide):
