@@ -133,6 +133,15 @@ def test_overlapped_mining_of_archive_members_stores_the_same_files(
             member.write_text("\n".join(generate(name, 3000, seed=i).lines) + "\n")
             tf.add(member, arcname=f"svc{i}/{name}.log")
     stored = {}
+    started_early: list[Path] = []
+    original_pass = logmine.MiningPass
+
+    def recording_pass(path: Path, scratch: Path) -> logmine.MiningPass:
+        if scratch.name.startswith("early"):
+            started_early.append(path)
+        return original_pass(path, scratch)
+
+    monkeypatch.setattr(logstore, "MiningPass", recording_pass)
     for label, threshold in (("inline", 1 << 40), ("forked", 1)):  # forked: every member, overlapped
         monkeypatch.setattr(logmine, "PARALLEL_MIN_BYTES", threshold)
         work = tmp_path / label
@@ -142,3 +151,4 @@ def test_overlapped_mining_of_archive_members_stores_the_same_files(
         stored[label] = (result, {p.name: p.read_bytes() for p in sorted(work.iterdir())})
     assert stored["forked"] == stored["inline"]
     assert stored["inline"][0]["lines"] == 9000
+    assert started_early  # a member was mined while the archive was still being decoded

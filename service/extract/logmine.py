@@ -65,22 +65,34 @@ class MiningPass:
         scratch.mkdir(parents=True, exist_ok=True)
         parallel = (os.cpu_count() or 1) > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES
         self._pid = _fork_mining(path, scratch) if parallel else 0
+        self._status: int | None = None  # the forked process's wait status once reaped
+
+    def running(self) -> bool:
+        """Whether a forked pass is still mining (polls, never blocks)."""
+        if not self._pid or self._status is not None:
+            return False
+        pid, status = os.waitpid(self._pid, os.WNOHANG)
+        if pid == 0:
+            return True
+        self._status = status
+        return False
 
     def abandon(self) -> None:
         """Stop a forked mining process that is still running (ingest failed elsewhere); no-op otherwise."""
-        if self._pid:
+        if self._pid and self._status is None:
             with contextlib.suppress(OSError):
                 os.kill(self._pid, signal.SIGKILL)
                 os.waitpid(self._pid, 0)
-            self._pid = 0
+            self._status = -1
 
     def result(self) -> MinedMember:
         if not self._pid:
             return mine_member(self.path, self.scratch)
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = 0
+        if self._status is None:
+            self._status = os.waitpid(self._pid, 0)[1]
+        status = self._status
         error = self.scratch / _ERROR
-        if os.waitstatus_to_exitcode(status) != 0 or error.exists():
+        if status < 0 or os.waitstatus_to_exitcode(status) != 0 or error.exists():
             number, _, reason = (error.read_text(encoding="utf-8") if error.exists() else "0\n").partition(
                 "\n"
             )

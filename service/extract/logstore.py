@@ -30,6 +30,7 @@ from service.config import LimitSettings
 from service.prompt_text import LINES_PER_UNIT, defuse, file_block, might_need_defusing, numbered_lines
 from service.tokens import EstimatingCounter
 
+from . import logmine
 from .archive import container_of, walk_archive
 from .logmine import MiningPass, read_batches
 from .logrows import ArrayFile, MemberColumns, TableWriter
@@ -95,8 +96,11 @@ def _ingest(path: Path, limits: LimitSettings, work: Path) -> dict[str, Any]:
     with path.open("rb") as fh:
         container = container_of(path, fh.read(8192))
     sinks: list[MemberSink] = []
+    early: dict[Path, MiningPass] = {}  # members mined while later ones are still being decoded
 
     def new_sink(_member: str) -> MemberSink:
+        if sinks and sinks[-1].used:  # the member before is decoded: it can be mined meanwhile
+            _mine_early(sinks[-1], early, work)
         sinks.append(MemberSink(work / f"member{len(sinks)}.txt"))
         return sinks[-1]
 
@@ -122,19 +126,23 @@ def _ingest(path: Path, limits: LimitSettings, work: Path) -> dict[str, Any]:
             "skipped": skipped,
         }
     store = _open_store(work)
+
     # A member's mining starts when the member before it is indexed, while that member's own mining may
     # still run: on two cores the indexing and two miners keep both busy.
-    passes = [MiningPass(members[0][1], work / "mining" / "0")] if members else []
+    def start(k: int) -> MiningPass:
+        return early.pop(members[k][1], None) or MiningPass(members[k][1], work / "mining" / str(k))
+
+    passes = [start(0)] if members else []
     try:
         for k, (name, member_path, extra) in enumerate(members):
             char_start, line_start = store.chars, store.line_count + 1
             _index(store, member_path, name if container is not None else None)
             if k + 1 < len(members):
-                passes.append(MiningPass(members[k + 1][1], work / "mining" / str(k + 1)))
+                passes.append(start(k + 1))
             _add_mined(store, passes[k], name, extra, char_start, line_start, archive=container is not None)
             member_path.unlink()
     finally:
-        for mining in passes:
+        for mining in [*passes, *early.values()]:
             mining.abandon()
         store.text.close()
         store.lines.close()
@@ -170,6 +178,16 @@ def _finish(store: _Store, meta: dict[str, Any]) -> dict[str, Any]:
         "tokens": sum(store.units),
         "token_method": method,
     }
+
+
+def _mine_early(sink: MemberSink, early: dict[Path, MiningPass], work: Path) -> None:
+    """Start mining a decoded large member in a forked process, unless one such process already runs
+    next to the decoding (one core decodes, the other mines)."""
+    if any(mining.running() for mining in early.values()):
+        return
+    sink.close()
+    if sink.path.stat().st_size >= logmine.PARALLEL_MIN_BYTES:
+        early[sink.path] = MiningPass(sink.path, work / "mining" / f"early{len(early)}")
 
 
 def _add_mined(
