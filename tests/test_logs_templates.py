@@ -325,3 +325,14 @@ def test_word_value_of_a_key_is_kept_until_the_slot_has_many() -> None:
     ]
     miner, _ = mine(many)
     assert [t.pattern for t in miner.templates()] == ["auth failure; rhost=<*> user=<*>"]
+
+
+def test_a_template_of_only_variables_does_not_swallow_words() -> None:
+    # One-token messages: numbers make a "<*>" template; a word of the same length must stay its own.
+    miner = TemplateMiner()
+    lines = [f"2026-01-01 10:00:0{i % 10} {value}" for i, value in enumerate(["17", "23", "99", "42", "8"])]
+    lines += ["2026-01-01 10:00:09 shutdown", "2026-01-01 10:00:09 restart"]
+    ids = [miner.add(n, line) for n, line in enumerate(lines, 1)]
+    patterns = {t.id: t.pattern for t in miner.templates()}
+    assert patterns[miner.resolve(ids[0])] == "<*>"
+    assert patterns[miner.resolve(ids[5])] == "shutdown" and patterns[miner.resolve(ids[6])] == "restart"

@@ -200,8 +200,11 @@ class TemplateMiner:
 
     def _place(self, masked: tuple[str, ...], line_no: int) -> Cluster:
         key = (len(masked), masked[0] if masked else "")
+        all_wild = all(m == WILDCARD for m in masked)
         for bucket_key in (key, (key[0], WILDCARD)):
             for c in self._buckets.get(bucket_key, ()):
+                if not all_wild and all(t == WILDCARD for t in c.tokens):
+                    continue  # a template of only variables would swallow every line of its length
                 if all(t in (WILDCARD, m) for t, m in zip(c.tokens, masked, strict=True)):
                     return self._remember(masked, c)
         runs = self._runs.get(collapse(masked)) if self._runs else None
