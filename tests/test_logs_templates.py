@@ -336,3 +336,11 @@ def test_a_template_of_only_variables_does_not_swallow_words() -> None:
     patterns = {t.id: t.pattern for t in miner.templates()}
     assert patterns[miner.resolve(ids[0])] == "<*>"
     assert patterns[miner.resolve(ids[5])] == "shutdown" and patterns[miner.resolve(ids[6])] == "restart"
+
+
+def test_examples_from_a_line_of_another_length_are_skipped() -> None:
+    # Wildcard-run survivors take lines of any length; their slots do not line up with such a line.
+    cluster = Cluster(0, ("job", "<*>", "<*>", "done"), 1)
+    cluster.record_examples(["job", "a1"], 3)
+    cluster.record_examples(["job", "a1", "b2", "done"], 3)
+    assert cluster.examples == {1: ["a1"], 2: ["b2"]}

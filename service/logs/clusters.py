@@ -49,6 +49,8 @@ class Cluster:
     def record_examples(self, raw: list[str], limit: int) -> None:
         """Keep up to `limit` distinct raw values per slot; stop looking once all are full."""
         self.sample_budget -= 1
+        if len(raw) != len(self.tokens):  # a line of another length found a wildcard-run survivor
+            return
         full = True
         for pos, values in self.examples.items():
             if len(values) < limit:
