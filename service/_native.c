@@ -382,33 +382,23 @@ static PyObject *feed_known(PyObject *self, PyObject *const *args, Py_ssize_t na
     long tid = PyLong_AsLong(args[5]), lv = PyLong_AsLong(args[6]);
     double ts = PyFloat_AsDouble(args[7]);
     if (PyErr_Occurred()) return NULL;
-    Py_buffer tpl, lvl, tss, evs;
+    /* outputs: template ids (int), level ids (bytes), times (double), event starts (bytes) */
+    static const Py_ssize_t sizes[4] = {sizeof(int), 1, sizeof(double), 1};
     Py_ssize_t n = PyList_GET_SIZE(lines);
-    if (PyObject_GetBuffer(args[8], &tpl, PyBUF_WRITABLE | PyBUF_FORMAT) < 0) return NULL;
-    if (PyObject_GetBuffer(args[9], &lvl, PyBUF_WRITABLE) < 0) {
-        PyBuffer_Release(&tpl);
-        return NULL;
-    }
-    if (PyObject_GetBuffer(args[10], &tss, PyBUF_WRITABLE | PyBUF_FORMAT) < 0) {
-        PyBuffer_Release(&tpl);
-        PyBuffer_Release(&lvl);
-        return NULL;
-    }
-    if (PyObject_GetBuffer(args[11], &evs, PyBUF_WRITABLE) < 0) {
-        PyBuffer_Release(&tpl);
-        PyBuffer_Release(&lvl);
-        PyBuffer_Release(&tss);
-        return NULL;
-    }
+    Py_buffer b[4];
+    int got = 0;
     PyObject *result = NULL;
-    if (tpl.itemsize != sizeof(int) || tss.itemsize != sizeof(double) || tpl.len / tpl.itemsize < n ||
-        lvl.len < n || tss.len / tss.itemsize < n || evs.len < n) {
-        PyErr_SetString(PyExc_ValueError, "feed_known(): output buffers too small or of the wrong type");
+    for (int k = 0; k < 4; k++) {
+        if (!get_buffer(args[8 + k], &b[k], sizes[k], 1)) goto done;
+        got = k + 1;
+    }
+    if (i < 0 || b[0].len / b[0].itemsize < n || b[1].len < n || b[2].len / b[2].itemsize < n || b[3].len < n) {
+        PyErr_SetString(PyExc_ValueError, "feed_known(): a start outside the lines or output buffers too small");
         goto done;
     }
-    int *tpl_out = tpl.buf;
-    unsigned char *lvl_out = lvl.buf, *evs_out = evs.buf;
-    double *tss_out = tss.buf;
+    int *tpl_out = b[0].buf;
+    unsigned char *lvl_out = b[1].buf, *evs_out = b[3].buf;
+    double *tss_out = b[2].buf;
     for (; i < n; i++) {
         PyObject *line = PyList_GET_ITEM(lines, i), *key = PyList_GET_ITEM(keys, i);
         if (!PyUnicode_CheckExact(line) || !PyUnicode_CheckExact(key)) break;
@@ -482,10 +472,7 @@ static PyObject *feed_known(PyObject *self, PyObject *const *args, Py_ssize_t na
     }
     result = Py_BuildValue("(nlld)", i, tid, lv, ts);
 done:
-    PyBuffer_Release(&tpl);
-    PyBuffer_Release(&lvl);
-    PyBuffer_Release(&tss);
-    PyBuffer_Release(&evs);
+    for (int k = 0; k < got; k++) PyBuffer_Release(&b[k]);
     return result;
 }
 
