@@ -162,3 +162,33 @@ def test_compiled_loop_mines_like_python_on_messy_lines(monkeypatch: pytest.Monk
     assert _per_line(compiled_blocks, compiled) == _per_line(python_blocks, python)
     assert compiled.to_dict() == python.to_dict()
     assert compiled.first_ts is not None and compiled.events < len(lines) and len(compiled.templates) > 5
+
+
+def test_compiled_functions_refuse_bad_arguments_without_crashing() -> None:
+    from array import array
+
+    from service import _native
+
+    with pytest.raises(TypeError):
+        _native.message_key(b"bytes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        _native.shape_keys(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        _native.ascii_line_units("é")
+    outputs = (array("i", [0]), bytearray(1), array("d", [0.0]), bytearray(1))
+    with pytest.raises(TypeError):
+        _native.feed_known(["a"], ["a"], 0, {}, {}, -1, 0, 0.0)  # type: ignore[call-arg]
+    with pytest.raises(ValueError):  # a start outside the lines
+        _native.feed_known(["a"], ["a"], -1, {}, {}, -1, 0, 0.0, *outputs)
+    with pytest.raises(ValueError):  # outputs shorter than the lines
+        _native.feed_known(["a", "b"], ["a", "b"], 0, {}, {}, -1, 0, 0.0, *outputs)
+    with pytest.raises(TypeError):  # an output of the wrong item size
+        _native.feed_known(["a"], ["a"], 0, {}, {}, -1, 0, 0.0, array("q", [0]), *outputs[1:])
+    # A shape tuple of the wrong form is not trusted: the loop stops there and leaves the line to Python.
+    assert _native.feed_known(["a"], ["a"], 0, {"a": (1, "x")}, {}, 5, 0, 0.0, *outputs)[0] == 0
+    counts = [array("q", [0]) for _ in range(5)]
+    times = [array("d", [0.0]), array("d", [0.0])]
+    with pytest.raises(IndexError):  # a template id beyond the arrays
+        _native.tally(
+            array("i", [3]), b"\x00", array("d", [0.0]), b"\x01", 1, *counts, *times, array("q", [0] * 8)
+        )
