@@ -152,7 +152,7 @@ static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, int w
     if (PyObject_GetBuffer(obj, view, (writable ? PyBUF_WRITABLE : PyBUF_SIMPLE) | PyBUF_FORMAT) < 0) return 0;
     if (view->itemsize != itemsize) {
         PyBuffer_Release(view);
-        PyErr_SetString(PyExc_TypeError, "tally(): an array of the wrong item size");
+        PyErr_SetString(PyExc_TypeError, "an array or buffer of the wrong item size");
         return 0;
     }
     return 1;
