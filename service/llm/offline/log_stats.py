@@ -313,17 +313,41 @@ def _warnings_before(table: LogTable, lines: LogLines, first_error: tuple[float,
     return [_event(table, lines, i) for i in found[-5:]]
 
 
+def _template_count(
+    table: LogTable,
+    lines: LogLines,
+    r: int,
+    events: int,
+    line_count: int,
+    first: int,
+    last_line: int,
+    levels: dict[str, int] | None = None,
+) -> TemplateCount:
+    """Template row `r` with its counts; `first` is the 0-based line of its first event."""
+    row = table.rows[r]
+    return TemplateCount(
+        row.pattern,
+        row.file,
+        events,
+        line_count,
+        _event(table, lines, first),
+        last_line,
+        dict(sorted((levels or {}).items())),
+    )
+
+
 def _scope_templates(table: LogTable, lines: LogLines, rows: _Rows) -> list[TemplateCount]:
     used = sorted(rows.events, key=lambda r: (-rows.events[r], rows.first[r]))
     return [
-        TemplateCount(
-            table.rows[r].pattern,
-            table.rows[r].file,
+        _template_count(
+            table,
+            lines,
+            r,
             rows.events[r],
             rows.lines[r],
-            _event(table, lines, rows.first[r]),
+            rows.first[r],
             rows.last[r] + 1,
-            dict(sorted(rows.levels.get(r, {}).items())),
+            rows.levels.get(r, {}),
         )
         for r in used[:TOP_TEMPLATES]
     ]
@@ -332,34 +356,26 @@ def _scope_templates(table: LogTable, lines: LogLines, rows: _Rows) -> list[Temp
 def _overall_templates(table: LogTable, lines: LogLines) -> list[TemplateCount]:
     """The whole log's most frequent templates, straight from the template table."""
     order = sorted(range(len(table.rows)), key=lambda r: (-table.rows[r].events, table.rows[r].first_line))
-    out = []
-    for r in order[:TOP_TEMPLATES]:
-        row = table.rows[r]
-        first = _event(table, lines, row.first_line - 1)
-        out.append(
-            TemplateCount(
-                row.pattern,
-                row.file,
-                row.events,
-                row.lines,
-                first,
-                row.last_line,
-                dict(sorted(row.levels.items())),
-            )
+    return [
+        _template_count(
+            table,
+            lines,
+            r,
+            table.rows[r].events,
+            table.rows[r].lines,
+            table.rows[r].first_line - 1,
+            table.rows[r].last_line,
+            table.rows[r].levels,
         )
-    return out
+        for r in order[:TOP_TEMPLATES]
+    ]
 
 
 def _error_templates(table: LogTable, lines: LogLines, rows: _Rows) -> list[TemplateCount]:
     failing = sorted(rows.errors, key=lambda r: (-rows.errors[r], rows.first_error[r]))
     return [
-        TemplateCount(
-            table.rows[r].pattern,
-            table.rows[r].file,
-            rows.errors[r],
-            rows.lines[r],
-            _event(table, lines, rows.first_error[r]),
-            rows.last_error[r] + 1,
+        _template_count(
+            table, lines, r, rows.errors[r], rows.lines[r], rows.first_error[r], rows.last_error[r] + 1
         )
         for r in failing[:MAX_ERROR_TEMPLATES]
     ]
