@@ -89,8 +89,8 @@ class _TemplateArrays:
 
     def __init__(self) -> None:
         self.size = 0
-        self.counts: list[array[int]] = [array("q") for _ in range(5)]  # events, lines, first line,
-        # last start, last line
+        # events, lines, first event line, last event line, last line
+        self.counts: list[array[int]] = [array("q") for _ in range(5)]
         self.times: list[array[float]] = [array("d"), array("d")]  # first and last event time
         self.levels = array("q")  # events per (template, level id): 8 per template
 
