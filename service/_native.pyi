@@ -32,3 +32,24 @@ def tally(
     level_counts: object,
     /,
 ) -> tuple[float, float]: ...
+def mine_cache(seed: int, /) -> object: ...
+def line_count(data: bytes, /) -> int: ...
+def line_table(
+    data: bytes, char_base: int, starts: object, ends: object, prices: object, /
+) -> tuple[int, int]: ...
+def feed_bytes(
+    data: bytes,
+    pos: int,
+    line: int,
+    shapes: dict[str, tuple[object, ...]],
+    stamps: dict[str, float],
+    cache: object,
+    tid: int,
+    level: int,
+    ts: float,
+    templates: object,
+    levels: bytearray,
+    times: object,
+    starts: bytearray,
+    /,
+) -> tuple[int, int, int, int, float]: ...

@@ -105,6 +105,18 @@ class EstimatingCounter:
         self._wrapper = (head, tail, units)
         return units
 
+    def numbered_wrapper_units(self, head: str, tail: str) -> int | None:
+        """The units `count_numbered` adds for `head` and `tail`, or None when it would count the text
+        whole (a non-ASCII wrapper, a tail starting with a newline)."""
+        if not (head.isascii() and tail.isascii()) or "\n" in tail[:1]:
+            return None
+        return self._wrapper_units(head, tail)
+
+    def numbered_from_units(self, units: int, first: int, lines: int) -> int:
+        """`count_numbered` of `lines` ASCII lines numbered from `first`, given their `ascii_line_units`
+        plus `numbered_wrapper_units`."""
+        return (units + _number_units(first, first + lines)) // _UNIT + 1
+
     def count_numbered(self, lines: list[str], first: int, head: str = "", tail: str = "") -> int:
         """`count(head + "".join(f"{first + i}| {line}\\n") + tail)`, the packer's numbered-line units.
 

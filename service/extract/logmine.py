@@ -16,11 +16,10 @@ import pickle
 import signal
 import traceback
 from collections.abc import Iterator
-from itertools import chain
 from pathlib import Path
 from typing import IO
 
-from service.logs.member import MinedMember, mine_lines
+from service.logs.member import MinedMember, mine_chunks
 
 from .logrows import MemberColumns
 
@@ -29,9 +28,9 @@ PARALLEL_MIN_BYTES = 16 << 20  # below this, forking costs more than it saves
 _RESULT, _ERROR = "mined.pkl", "error.txt"
 
 
-def read_batches(src: IO[bytes]) -> Iterator[tuple[bytes, list[str]]]:
-    """(raw bytes, their lines without newlines) per ~1 MB read, cut after a newline. A final line
-    without a newline comes last, on its own."""
+def read_chunks(src: IO[bytes]) -> Iterator[bytes]:
+    """The file in ~1 MB pieces, each cut after a newline; a final line without a newline comes last,
+    on its own."""
     rest = b""
     while chunk := src.read(CHUNK):
         data = rest + chunk
@@ -40,19 +39,25 @@ def read_batches(src: IO[bytes]) -> Iterator[tuple[bytes, list[str]]]:
             rest = data
             continue
         data, rest = data[:cut], data[cut:]
-        lines = data.decode("utf-8").split("\n")
-        lines.pop()  # the empty piece after the final newline
-        yield data, lines
+        yield data
     if rest:
-        yield rest, [rest.decode("utf-8")]
+        yield rest
+
+
+def read_batches(src: IO[bytes]) -> Iterator[tuple[bytes, list[str]]]:
+    """`read_chunks` with each piece's lines, without their newlines."""
+    for data in read_chunks(src):
+        lines = data.decode("utf-8").split("\n")
+        if data.endswith(b"\n"):
+            lines.pop()  # the empty piece after the final newline
+        yield data, lines
 
 
 def mine_member(path: Path, scratch: Path) -> MinedMember:
     """Mine one member file: columns into `scratch`, templates and totals returned."""
     columns = MemberColumns(scratch)
     with path.open("rb") as src:
-        lines = chain.from_iterable(lines for _, lines in read_batches(src))
-        mined = mine_lines(lines, on_block=columns.add)
+        mined = mine_chunks(read_chunks(src), on_block=columns.add)
     columns.close()
     return mined
 

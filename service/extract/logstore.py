@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 import shutil
+from array import array
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,12 +28,13 @@ from typing import IO, Any
 
 from service.blobs import storage_full_as
 from service.config import LimitSettings
+from service.logs.shapekey import line_table
 from service.prompt_text import LINES_PER_UNIT, defuse, file_block, might_need_defusing, numbered_lines
 from service.tokens import EstimatingCounter
 
 from . import logmine
 from .archive import container_of, walk_archive
-from .logmine import MiningPass, read_batches
+from .logmine import MiningPass, read_batches, read_chunks
 from .logrows import ArrayFile, MemberColumns, TableWriter
 from .logsummary import MAX_TEMPLATES, VERSION
 from .text import decode_file
@@ -213,6 +215,65 @@ def _add_mined(
 
 def _index(store: _Store, path: Path, wrap: str | None) -> None:
     """Copy the member's text to the store, index its line starts and count the packer's units."""
+    if line_table is None:
+        _index_lines(store, path, wrap)
+        return
+    head, tail = file_block(wrap, "\0").split("\0")
+    wrapper = store.counter.numbered_wrapper_units(head, tail)  # None: units priced as text
+    unit = _OpenUnit()
+    number = 0  # member lines so far
+    with path.open("rb") as src:
+        for data in read_chunks(src):
+            store.text.write(data)
+            count = data.count(b"\n") + (not data.endswith(b"\n"))
+            starts, ends, prices = (array("q", bytes(8 * count)) for _ in range(3))
+            lines, store.chars = line_table(data, store.chars, starts, ends, prices)
+            assert lines == count
+            store.lines.extend(starts if data.endswith(b"\n") else starts[:-1])
+            i = 0
+            while i < count:
+                take = min(UNIT_LINES - unit.lines, count - i)
+                unit.add(data[ends[i - 1] if i else 0 : ends[i + take - 1]], prices[i : i + take])
+                i += take
+                if unit.lines == UNIT_LINES:
+                    store.units.append(unit.tokens(number + 1, wrap, wrapper, store.counter))
+                    number += UNIT_LINES
+                    unit = _OpenUnit()
+    if unit.lines:
+        store.units.append(unit.tokens(number + 1, wrap, wrapper, store.counter))
+        number += unit.lines
+    store.line_count += number
+
+
+class _OpenUnit:
+    """The lines of one packer unit so far, as raw pieces and per-line prices (-1: price as text)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+        self.lines = 0
+        self.units = 0  # the sum of the prices, while all are known
+        self.priced = True
+
+    def add(self, piece: bytes, prices: array[int]) -> None:
+        self.pieces.append(piece)
+        self.lines += len(prices)
+        if self.priced and min(prices) >= 0:
+            self.units += sum(prices)
+        else:
+            self.priced = False
+
+    def tokens(self, first: int, wrap: str | None, wrapper: int | None, counter: EstimatingCounter) -> int:
+        if self.priced and wrapper is not None:
+            return counter.numbered_from_units(wrapper + self.units, first, self.lines)
+        text = b"".join(self.pieces).decode("utf-8")
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        return _unit_tokens(lines, first, wrap, counter)
+
+
+def _index_lines(store: _Store, path: Path, wrap: str | None) -> None:
+    """`_index` without the compiled `line_table`: the same files, a str per line."""
     unit: list[str] = []
     number = 0  # member lines so far
     with path.open("rb") as src:

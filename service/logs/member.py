@@ -14,7 +14,9 @@ kept per raw template id and resolved through the miner's merges in `finish`. Pu
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 import re
 from array import array
 from collections import Counter
@@ -27,11 +29,21 @@ from typing import Any
 
 from .clusters import Cluster
 from .levels import detect_level
-from .shapekey import ZERO_DIGITS, feed_known, message_key, shape_keys, tally
+from .shapekey import ZERO_DIGITS, feed_known, line_count, message_key, mine_cache, shape_keys, tally
+from .shapekey import feed_bytes as feed_known_bytes
 from .templates import Template, TemplateMiner
 from .timestamps import FORMATS, TimestampDetector
 
-__all__ = ["LEVELS", "RANKS", "SAMPLE_LINES", "Block", "MemberMiner", "MinedMember", "mine_lines"]
+__all__ = [
+    "LEVELS",
+    "RANKS",
+    "SAMPLE_LINES",
+    "Block",
+    "MemberMiner",
+    "MinedMember",
+    "mine_chunks",
+    "mine_lines",
+]
 
 # Level ids as stored per line during mining (0 = no level); RANKS maps an id to the packer's rank.
 LEVELS: tuple[str | None, ...] = (None, "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "ERROR", "FATAL")
@@ -55,6 +67,19 @@ class Block:
     level: bytes
     ts: array[float]
     starts: bytes
+
+
+_Columns = tuple["array[int]", bytearray, "array[float]", bytearray]
+
+
+def _columns(count: int) -> _Columns:
+    """Zeroed per-line outputs of a block: template ids, level ids, times, event starts."""
+    return array("i", bytes(4 * count)), bytearray(count), array("d", bytes(8 * count)), bytearray(count)
+
+
+def line_shape_key(line: str) -> str:
+    """A line's shape key as `feed_bytes` builds it (`feed` builds the same for a whole block)."""
+    return shape_keys(line) if shape_keys is not None else line.translate(ZERO_DIGITS)
 
 
 @dataclass
@@ -160,14 +185,13 @@ class MemberMiner:
         self.levels: Counter[tuple[int, int]] = Counter()
         self.first_time = self.last_time = math.nan
         self._arrays = _TemplateArrays() if tally is not None else None  # compiled tallying
+        self._mine_cache: object = None  # the C tables of `feed_bytes`, made on first use
 
     def feed(self, lines: list[str]) -> Block:
         """Mine the next lines of the file; returns their per-line columns."""
         count = len(lines)
-        tpl = array("i", bytes(4 * count))
-        lvl = bytearray(count)
-        tss = array("d", bytes(8 * count))
-        evs = bytearray(count)
+        columns = _columns(count)
+        tpl, lvl, tss, evs = columns
         joined = "\n".join(lines)
         keys = (shape_keys(joined) if shape_keys is not None else joined.translate(ZERO_DIGITS)).split("\n")
         tid, lv, ts = self._tid, self._lvl, self._ts
@@ -177,13 +201,45 @@ class MemberMiner:
             if (
                 feed_known is not None
             ):  # compiled: known shapes and minutes, up to the next line needing Python
-                i, tid, lv, ts = feed_known(lines, keys, i, shapes, stamps, tid, lv, ts, tpl, lvl, tss, evs)
+                i, tid, lv, ts = feed_known(lines, keys, i, shapes, stamps, tid, lv, ts, *columns)
                 if i == count:
                     break
             tid, lv, ts, evs[i] = self._line_columns(lines[i], keys[i], first + i, tid, lv, ts)
             tpl[i], lvl[i], tss[i] = tid, lv, ts
             i += 1
-        self._line = first + count - 1
+        return self._fed(columns, tid, lv, ts)
+
+    def feed_bytes(self, data: bytes) -> Block:
+        """`feed` of the lines of `data` (UTF-8 text cut after a newline, or the file's last line): the
+        same columns, without a str per line when the extension is built."""
+        if feed_known_bytes is None or line_count is None:
+            count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+            lines = data.decode("utf-8").split("\n")
+            return self.feed(lines[:count])
+        count = line_count(data)
+        columns = _columns(count)
+        tpl, lvl, tss, evs = columns
+        if self._mine_cache is None and mine_cache is not None:
+            self._mine_cache = mine_cache(int.from_bytes(os.urandom(8)))
+        tid, lv, ts = self._tid, self._lvl, self._ts
+        shapes, stamps, cache, first = self._shapes, self._stamps, self._mine_cache, self._line + 1
+        pos = i = 0
+        while True:
+            pos, i, tid, lv, ts = feed_known_bytes(data, pos, i, shapes, stamps, cache, tid, lv, ts, *columns)
+            if i == count:
+                break
+            end = data.find(b"\n", pos)
+            line = data[pos : end if end >= 0 else None].decode("utf-8")
+            tid, lv, ts, evs[i] = self._line_columns(line, line_shape_key(line), first + i, tid, lv, ts)
+            tpl[i], lvl[i], tss[i] = tid, lv, ts
+            pos, i = end + 1 if end >= 0 else len(data), i + 1
+        return self._fed(columns, tid, lv, ts)
+
+    def _fed(self, columns: _Columns, tid: int, lv: int, ts: float) -> Block:
+        """The block of `columns`, with the open event carried to the next block and totals folded in."""
+        tpl, lvl, tss, evs = columns
+        first = self._line + 1
+        self._line += len(tpl)
         self._tid, self._lvl, self._ts = tid, lv, ts
         block = Block(tpl, bytes(lvl), tss, bytes(evs))
         self._tally(block, first)
@@ -439,4 +495,28 @@ def mine_lines(
         if on_block is not None:
             on_block(block)
         batch = list(islice(it, BLOCK_LINES))
+    return miner.finish()
+
+
+def mine_chunks(
+    chunks: Iterable[bytes],
+    reference_year: int | None = None,
+    on_block: Callable[[Block], None] | None = None,
+) -> MinedMember:
+    """`mine_lines` of a file given as UTF-8 chunks, each cut after a newline (the last one may end
+    without): the same result, fed to `MemberMiner.feed_bytes` chunk by chunk."""
+    it = iter(chunks)
+    head: list[bytes] = []
+    sample: list[str] = []
+    for chunk in it:  # the first chunks, until they hold the sample's lines
+        head.append(chunk)
+        lines = chunk.decode("utf-8").split("\n")
+        sample += lines[:-1] if chunk.endswith(b"\n") else lines
+        if len(sample) >= SAMPLE_LINES:
+            break
+    miner = MemberMiner(sample[:SAMPLE_LINES], reference_year)
+    for chunk in itertools.chain(head, it):
+        block = miner.feed_bytes(chunk)
+        if on_block is not None:
+            on_block(block)
     return miner.finish()

@@ -16,15 +16,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["ZERO_DIGITS", "feed_known", "message_key", "shape_keys", "tally"]
+__all__ = [
+    "ZERO_DIGITS",
+    "feed_bytes",
+    "feed_known",
+    "line_count",
+    "line_table",
+    "message_key",
+    "mine_cache",
+    "shape_keys",
+    "tally",
+]
 
 ZERO_DIGITS = str.maketrans("123456789", "000000000")
 
 message_key: Callable[[str], str] | None
 feed_known: Callable[..., tuple[int, int, int, float]] | None
+feed_bytes: Callable[..., tuple[int, int, int, int, float]] | None
+line_table: Callable[..., tuple[int, int]] | None
+line_count: Callable[[bytes], int] | None
+mine_cache: Callable[[int], object] | None
 shape_keys: Callable[[str], str] | None
 tally: Callable[..., tuple[float, float]] | None
 try:
-    from service._native import feed_known, message_key, shape_keys, tally
+    from service._native import (
+        feed_bytes,
+        feed_known,
+        line_count,
+        line_table,
+        message_key,
+        mine_cache,
+        shape_keys,
+        tally,
+    )
 except ImportError:  # pragma: no cover - built by every install that has a C compiler
-    message_key = feed_known = shape_keys = tally = None
+    message_key = feed_known = feed_bytes = line_count = line_table = mine_cache = shape_keys = tally = None
