@@ -300,27 +300,38 @@ static void init_ascii_classes(void) {
     }
 }
 
-static long long run_units(int cls, Py_ssize_t n) {
-    switch (cls) {
-    case C_LETTER: return 48LL * ((n + 8) / 9);
-    case C_DIGIT: return 48LL * ((n + 2) / 3);
-    case C_SYMBOL: return n * 16LL > 48 ? n * 16LL : 48;
-    case C_BLANK: return n > 1 ? 48 : 0;
-    default: return 0;
+/* Per character of a run, what it adds to the run's price, by class and the position in the run (which
+ * cycles or saturates): letters 48 at 0, 9, 18, ...; digits 48 at 0, 3, 6, ...; symbols 48 at 0, then 16
+ * from the 4th on (max(48, 16 n)); blanks 48 at the 2nd (runs of 2+); other whitespace nothing. */
+static unsigned char run_add[6][9], run_next[6][9];
+
+static void init_run_tables(void) {
+    for (int r = 0; r < 9; r++) {
+        run_add[C_LETTER][r] = r == 0 ? 48 : 0;
+        run_next[C_LETTER][r] = (unsigned char)((r + 1) % 9);
+        run_add[C_DIGIT][r] = r == 0 ? 48 : 0;
+        run_next[C_DIGIT][r] = (unsigned char)((r + 1) % 3);
+        run_add[C_SYMBOL][r] = r == 0 ? 48 : r >= 3 ? 16 : 0;
+        run_next[C_SYMBOL][r] = (unsigned char)(r < 3 ? r + 1 : 3);
+        run_add[C_BLANK][r] = r == 1 ? 48 : 0;
+        run_next[C_BLANK][r] = (unsigned char)(r < 2 ? r + 1 : 2);
     }
 }
 
-/* The price of one ASCII line (no newline in it) as "N| line\n", without N's digits. */
+/* The price of one ASCII line (no newline in it) as "N| line\n", without N's digits: the price of each of
+ * its runs (letters 48 per 9, digits 48 per 3,
+ * symbols max(48, 16 per symbol), blanks 48 for 2+), a character at a time without a branch per run. */
 static long long line_units(const Py_UCS1 *data, Py_ssize_t n) {
     long long units = 48 + 24; /* '|' and the newline */
-    Py_ssize_t i = 0;
-    while (i < n) {
+    if (n > 0 && ascii_classes[data[0]] == C_BLANK && (n == 1 || ascii_classes[data[1]] != C_BLANK))
+        units += 48; /* exactly one blank first: with the space after '|' a run of two */
+    int prev = -1, r = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
         int cls = ascii_classes[data[i]];
-        Py_ssize_t j = i + 1;
-        while (j < n && ascii_classes[data[j]] == cls) j++;
-        units += run_units(cls, j - i);
-        if (i == 0 && cls == C_BLANK && j == 1) units += 48;
-        i = j;
+        r = cls == prev ? r : 0;
+        units += run_add[cls][r];
+        r = run_next[cls][r];
+        prev = cls;
     }
     return units;
 }
@@ -917,5 +928,6 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, 
 PyMODINIT_FUNC PyInit__native(void) {
     init_ascii_classes();
     init_byte_tables();
+    init_run_tables();
     return PyModule_Create(&module);
 }

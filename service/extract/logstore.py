@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from service.blobs import storage_full_as
 from service.config import LimitSettings
-from service.logs.shapekey import line_table
+from service.logs.shapekey import line_count, line_table
 from service.prompt_text import LINES_PER_UNIT, defuse, file_block, might_need_defusing, numbered_lines
 from service.tokens import EstimatingCounter
 
@@ -215,7 +215,7 @@ def _add_mined(
 
 def _index(store: _Store, path: Path, wrap: str | None) -> None:
     """Copy the member's text to the store, index its line starts and count the packer's units."""
-    if line_table is None:
+    if line_table is None or line_count is None:
         _index_lines(store, path, wrap)
         return
     head, tail = file_block(wrap, "\0").split("\0")
@@ -225,7 +225,7 @@ def _index(store: _Store, path: Path, wrap: str | None) -> None:
     with path.open("rb") as src:
         for data in read_chunks(src):
             store.text.write(data)
-            count = data.count(b"\n") + (not data.endswith(b"\n"))
+            count = line_count(data)
             starts, ends, prices = (array("q", bytes(8 * count)) for _ in range(3))
             lines, store.chars = line_table(data, store.chars, starts, ends, prices)
             assert lines == count

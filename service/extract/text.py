@@ -169,7 +169,7 @@ def _decode_chunk(decoder: codecs.IncrementalDecoder, chunk: bytes, consumed: in
 
 
 def _normalise(piece: str) -> tuple[str, int]:
-    nuls = piece.count("\x00")
+    nuls = piece.count("\x00") if "\x00" in piece else 0  # `in` is a fast scan; count is not
     if nuls:
         piece = piece.replace("\x00", "")
     if "\r" in piece:
