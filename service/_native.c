@@ -318,6 +318,12 @@ static void init_run_tables(void) {
     }
 }
 
+/* Where the line starting at pos ends: its newline, or len for a last line without one. */
+INLINE Py_ssize_t line_end(const Py_UCS1 *data, Py_ssize_t pos, Py_ssize_t len) {
+    const Py_UCS1 *nl = memchr(data + pos, '\n', (size_t)(len - pos));
+    return nl ? nl - data : len;
+}
+
 /* The price of one ASCII line (no newline in it) as "N| line\n", without N's digits: the price of each of
  * its runs (letters 48 per 9, digits 48 per 3,
  * symbols max(48, 16 per symbol), blanks 48 for 2+), a character at a time without a branch per run. */
@@ -350,10 +356,9 @@ static PyObject *ascii_line_units(PyObject *self, PyObject *arg) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg), i = 0;
     long long units = 0;
     for (;;) {
-        const Py_UCS1 *nl = memchr(data + i, '\n', n - i);
-        Py_ssize_t end = nl ? nl - data : n;
+        Py_ssize_t end = line_end(data, i, n);
         units += line_units(data + i, end - i);
-        if (nl == NULL) break;
+        if (end == n) break;
         i = end + 1;
     }
     return PyLong_FromLongLong(units);
@@ -390,8 +395,8 @@ static PyObject *line_table(PyObject *self, PyObject *const *args, Py_ssize_t na
             PyErr_SetString(PyExc_ValueError, "line_table(): more lines than the arrays hold");
             goto done;
         }
-        const Py_UCS1 *nl = memchr(data + pos, '\n', len - pos);
-        Py_ssize_t end = nl ? nl - data : len, continuation = 0;
+        Py_ssize_t end = line_end(data, pos, len), continuation = 0;
+        int ended = end < len; /* by a newline */
         unsigned char any = 0, angle = 0;
         for (Py_ssize_t j = pos; j < end; j++) {
             Py_UCS1 c = data[j];
@@ -399,12 +404,12 @@ static PyObject *line_table(PyObject *self, PyObject *const *args, Py_ssize_t na
             angle |= c == '<';
             continuation += (c & 0xC0) == 0x80;
         }
-        chars += (end - pos) - continuation + (nl != NULL);
+        chars += (end - pos) - continuation + ended;
         starts[k] = chars;
-        ends[k] = nl ? end + 1 : end;
+        ends[k] = end + ended;
         prices[k] = (any & 0x80) || angle ? -1 : line_units(data + pos, end - pos);
         k++;
-        pos = nl ? end + 1 : end;
+        pos = end + ended;
     }
     result = Py_BuildValue("(nL)", k, chars);
 done:
@@ -833,13 +838,11 @@ static PyObject *line_count(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_TypeError, "line_count() needs bytes");
         return NULL;
     }
-    const char *data = PyBytes_AS_STRING(arg), *p = data, *stop = data + PyBytes_GET_SIZE(arg);
-    Py_ssize_t count = 0;
-    while (p < stop) {
-        const char *nl = memchr(p, '\n', (size_t)(stop - p));
+    const Py_UCS1 *data = (const Py_UCS1 *)PyBytes_AS_STRING(arg);
+    Py_ssize_t len = PyBytes_GET_SIZE(arg), pos = 0, count = 0;
+    while (pos < len) {
+        pos = line_end(data, pos, len) + 1;
         count++;
-        if (nl == NULL) break;
-        p = nl + 1;
     }
     return PyLong_FromSsize_t(count);
 }
@@ -878,8 +881,7 @@ static PyObject *feed_bytes(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (PyDict_GET_SIZE(shapes) < cache->shapes_seen) table_clear(&cache->shapes); /* Python cleared its own */
     cache->shapes_seen = PyDict_GET_SIZE(shapes);
     while (i < n && pos < len) {
-        const Py_UCS1 *nl = memchr(data + pos, '\n', len - pos);
-        Py_ssize_t end = nl ? nl - data : len;
+        Py_ssize_t end = line_end(data, pos, len);
         unsigned char any = 0;
         for (Py_ssize_t j = pos; j < end; j++) any |= data[j];
         View view = {PyUnicode_1BYTE_KIND, data + pos, end - pos};
@@ -902,7 +904,7 @@ static PyObject *feed_bytes(PyObject *self, PyObject *const *args, Py_ssize_t na
         if (r == 0) break;
         put_line(b, i, &ev);
         i++;
-        pos = nl ? end + 1 : len;
+        pos = end < len ? end + 1 : len;
     }
     result = Py_BuildValue("(nnlld)", pos, i, ev.tid, ev.lv, ev.ts);
 done:

@@ -5,7 +5,6 @@ odd lines."""
 
 from __future__ import annotations
 
-import math
 import random
 from pathlib import Path
 
@@ -14,7 +13,8 @@ import pytest
 from bench.logdata import FORMAT_NAMES, generate, multi_service_stream
 from service.extract import logstore
 from service.logs import member, shapekey
-from service.logs.member import Block, MemberMiner, MinedMember, mine_chunks, mine_lines
+from service.logs.member import Block, MemberMiner, mine_chunks, mine_lines
+from tests.minedcols import per_line
 
 
 def _messy_lines(n: int, seed: int = 3) -> list[str]:
@@ -61,22 +61,13 @@ def _chunks(lines: list[str], rng: random.Random, newline_at_end: bool) -> list[
     return out
 
 
-def _per_line(blocks: list[Block], mined: MinedMember) -> list[tuple[str, int, float | None, int]]:
-    pattern = {t.id: t.pattern for t in mined.templates}
-    return [
-        (pattern[mined.resolve[t]], lvl, None if math.isnan(ts) else ts, start)
-        for b in blocks
-        for t, lvl, ts, start in zip(b.template, b.level, b.ts, b.starts, strict=True)
-    ]
-
-
 def _compare(lines: list[str], chunks: list[bytes]) -> None:
     str_blocks: list[Block] = []
     by_str = mine_lines(lines, 2026, on_block=str_blocks.append)
     byte_blocks: list[Block] = []
     by_bytes = mine_chunks(chunks, 2026, on_block=byte_blocks.append)
     assert sum(len(b.template) for b in byte_blocks) == len(lines)
-    assert _per_line(byte_blocks, by_bytes) == _per_line(str_blocks, by_str)
+    assert per_line(byte_blocks, by_bytes) == per_line(str_blocks, by_str)
     assert by_bytes.to_dict() == by_str.to_dict()
     assert {t.pattern: t.examples for t in by_bytes.templates} == {
         t.pattern: t.examples for t in by_str.templates

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from bench.logdata import FORMAT_NAMES, generate, multi_service_stream
 from service.logs.member import Block, MinedMember, mine_lines
 from service.logs.shapekey import ZERO_DIGITS, message_key
+from tests.minedcols import per_line
 
 
 def _key(message: str) -> str:
@@ -66,15 +65,6 @@ def _mine(lines: list[str], cache: bool) -> tuple[list[Block], MinedMember]:
     return blocks, mined
 
 
-def _per_line(blocks: list[Block], mined: MinedMember) -> list[tuple[str, int, float | None, int]]:
-    pattern = {t.id: t.pattern for t in mined.templates}
-    return [
-        (pattern[mined.resolve[t]], lvl, None if math.isnan(ts) else ts, start)
-        for b in blocks
-        for t, lvl, ts, start in zip(b.template, b.level, b.ts, b.starts, strict=True)
-    ]
-
-
 def _summary(mined: MinedMember) -> list[tuple[object, ...]]:
     return sorted(
         (t.pattern, t.count, t.first_line, t.last_line, t.first_ts, t.last_ts, sorted(t.levels.items()))
@@ -87,7 +77,7 @@ def test_message_cache_changes_nothing_but_speed(name: str) -> None:
     lines = list(multi_service_stream(30_000)) if name == "multi" else generate(name, 6000, seed=3).lines
     off_blocks, off = _mine(lines, cache=False)
     on_blocks, on = _mine(lines, cache=True)
-    assert _per_line(on_blocks, on) == _per_line(off_blocks, off)
+    assert per_line(on_blocks, on) == per_line(off_blocks, off)
     assert _summary(on) == _summary(off)
     assert (on.lines, on.events, on.levels, on.first_ts, on.last_ts) == (
         off.lines,
@@ -121,7 +111,7 @@ def test_compiled_loop_mines_like_python(name: str, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(member, "shape_keys", None)
     monkeypatch.setattr(member, "tally", None)
     python_blocks, python = _mine(lines, cache=True)
-    assert _per_line(compiled_blocks, compiled) == _per_line(python_blocks, python)
+    assert per_line(compiled_blocks, compiled) == per_line(python_blocks, python)
     assert _summary(compiled) == _summary(python)
     assert {t.pattern: t.examples for t in compiled.templates} == {
         t.pattern: t.examples for t in python.templates
@@ -159,7 +149,7 @@ def test_compiled_loop_mines_like_python_on_messy_lines(monkeypatch: pytest.Monk
     for name in ("feed_known", "shape_keys", "tally"):
         monkeypatch.setattr(member, name, None)
     python_blocks, python = _mine(lines, cache=True)
-    assert _per_line(compiled_blocks, compiled) == _per_line(python_blocks, python)
+    assert per_line(compiled_blocks, compiled) == per_line(python_blocks, python)
     assert compiled.to_dict() == python.to_dict()
     assert compiled.first_ts is not None and compiled.events < len(lines) and len(compiled.templates) > 5
 

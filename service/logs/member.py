@@ -78,7 +78,8 @@ def _columns(count: int) -> _Columns:
 
 
 def line_shape_key(line: str) -> str:
-    """A line's shape key as `feed_bytes` builds it (`feed` builds the same for a whole block)."""
+    """The shape key of a line (or of lines joined by newlines: the keys of each), as `feed_bytes`
+    builds it."""
     return shape_keys(line) if shape_keys is not None else line.translate(ZERO_DIGITS)
 
 
@@ -193,7 +194,7 @@ class MemberMiner:
         columns = _columns(count)
         tpl, lvl, tss, evs = columns
         joined = "\n".join(lines)
-        keys = (shape_keys(joined) if shape_keys is not None else joined.translate(ZERO_DIGITS)).split("\n")
+        keys = line_shape_key(joined).split("\n")  # shape keys never cross a newline
         tid, lv, ts = self._tid, self._lvl, self._ts
         shapes, stamps, first = self._shapes, self._stamps, self._line + 1
         i = 0
